@@ -1,0 +1,1 @@
+"""Effecteurs' directory, participation and manual agenda (HTTP)."""

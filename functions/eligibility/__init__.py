@@ -1,0 +1,1 @@
+"""The eligibility capability."""

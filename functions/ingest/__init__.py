@@ -1,0 +1,1 @@
+"""Editor slots: polling, push, appointment records, expiry."""

@@ -1,0 +1,1 @@
+"""Public routes: health and API documentation."""

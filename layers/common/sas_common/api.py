@@ -1,0 +1,124 @@
+"""The HTTP side every capability shares: resolver construction, authentication, errors, entry point.
+
+A capability declares its routes on a powertools `Router` against the constants of `sas_common.routes`
+and calls `build_resolver(router)`; everything cross-cutting happens here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from sas_common.auth import Principal, principal_from_claims, require_role
+from sas_common.errors import DomainError, InvalidInput, NotFound, PayloadTooLarge
+from sas_common.observability import logger, metrics, tracer
+from sas_common.routes import ROUTES_BY_KEY, Route
+from sas_common.settings import get_settings
+
+PRINCIPAL = "principal"
+ROUTE = "route"
+
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def json_error(error: DomainError) -> Response[Any]:
+    return Response(status_code=error.status, content_type="application/json", body=error.body())
+
+
+def _validation_error(exc: RequestValidationError) -> Response[Any]:
+    """Name the first problem: its field and what is wrong. Malformed JSON is a 400, a bad field a 422."""
+    first = exc.errors()[0]
+    location = [str(part) for part in first.get("loc", ()) if part != "body"]
+    field = ".".join(location) or None
+    if first.get("type") == "json_invalid":
+        reason = first.get("ctx", {}).get("error", "invalid JSON")
+        return json_error(InvalidInput(f"the body is not valid JSON: {reason}"))
+    message = f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
+    return Response(
+        status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
+        content_type="application/json",
+        body={"error": "invalid_input", "message": message, "field": field,
+              "errors": [{"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": e.get("msg")}
+                         for e in exc.errors()]},
+    )
+
+
+def _guard(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Before any handler: the body size limit, the route's role check, and the principal in context."""
+    event = app.current_event
+    route = ROUTES_BY_KEY.get(event.route_key)
+    if route is None:
+        raise NotFound(f"no route {event.route_key}")
+    body = event.body or ""
+    limit = get_settings().territory.max_request_body_bytes
+    if len(body.encode() if isinstance(body, str) else body) > limit:
+        raise PayloadTooLarge(f"the body exceeds {limit} bytes")
+    app.append_context(**{ROUTE: route})
+    if route.protected:
+        principal = principal_from_claims(event.request_context.authorizer.jwt_claim)
+        require_role(principal, route.action_required)
+        app.append_context(**{PRINCIPAL: principal})
+        logger.append_keys(role=principal.role.value)
+    return next_middleware(app)
+
+
+def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+    for router in routers:
+        app.include_router(router)
+    app.use(middlewares=[_guard])
+
+    @app.exception_handler(DomainError)
+    def _domain_error(exc: DomainError) -> Response[Any]:
+        logger.info("request refused", extra={"error": exc.code, "reason": exc.message})
+        return json_error(exc)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response[Any]:
+        return _validation_error(exc)
+
+    @app.not_found
+    def _not_found(_exc: Exception) -> Response[Any]:
+        return json_error(NotFound(f"no route {app.current_event.http_method} {app.current_event.path}"))
+
+    return app
+
+
+def principal(router: Router | APIGatewayHttpResolver) -> Principal:
+    found = router.context.get(PRINCIPAL)
+    if not isinstance(found, Principal):
+        raise RuntimeError("principal read on a public route")
+    return found
+
+
+def current_route(router: Router | APIGatewayHttpResolver) -> Route:
+    route = router.context[ROUTE]
+    assert isinstance(route, Route)
+    return route
+
+
+def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
+    """The Lambda entry point of an HTTP capability: correlation id, tracing, metrics, then the resolver."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handler
+
+
+def http_function(*routers: Router) -> tuple[APIGatewayHttpResolver, LambdaHandler]:
+    """A capability's resolver and Lambda entry point, the environment validated now (at cold start)."""
+    get_settings()
+    app = build_resolver(*routers)
+    return app, lambda_entry(app)

@@ -1,0 +1,139 @@
+"""Who is calling, and what they may do: the one policy module (role × action × ownership).
+
+In production the HTTP API's JWT authorizer has verified the token (signature, issuer, audience, expiry)
+before the Lambda runs; editors may instead present an mTLS client certificate on the custom domain.
+Locally, the local runtime verifies its own tokens the same way and fills the event identically.
+Handlers only ever see a `Principal`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sas_common.errors import Forbidden, Unauthenticated
+
+# The claims the platform reads from a verified token.
+CLAIM_SUBJECT = "sub"
+CLAIM_ROLE = "sas_role"
+CLAIM_EDITOR = "sas_editor_id"
+CLAIM_STRUCTURE = "sas_structure_id"
+CLAIM_ACTS_FOR = "sas_acts_for"  # a delegate's approved principals, space-separated national ids
+
+
+class Role(StrEnum):
+    EFFECTEUR = "effecteur"
+    DELEGATE = "delegate"
+    STRUCTURE_MANAGER = "structure_manager"
+    REGULATOR = "regulator"
+    TERRITORY_ADMIN = "territory_admin"
+    EDITOR = "editor"
+
+
+class Action(StrEnum):
+    READ_CARD = "read_card"
+    DECLARE_PARTICIPATION = "declare_participation"
+    EDIT_AGENDA = "edit_agenda"
+    READ_AGENDA = "read_agenda"
+    EDIT_UNAVAILABILITY = "edit_unavailability"
+    IMPORT_DIRECTORY = "import_directory"
+    SEARCH = "search"
+    BOOK = "book"
+    READ_ELIGIBILITY = "read_eligibility"
+    EDITOR_PUSH = "editor_push"
+
+
+class Scope(StrEnum):
+    """How far a role reaches for an action, once the role is allowed at all."""
+
+    TERRITORY = "territory"  # anything in the territory
+    OWN = "own"  # the effecteur themself
+    PRINCIPAL = "principal"  # a delegate: the approved principals only
+    STRUCTURE = "structure"  # a structure manager: effecteurs of their structure
+    SELF_EDITOR = "self_editor"  # an editor: only as itself
+
+
+R = Role
+POLICY: dict[Action, dict[Role, Scope]] = {
+    Action.READ_CARD: {R.REGULATOR: Scope.TERRITORY, R.TERRITORY_ADMIN: Scope.TERRITORY, R.EFFECTEUR: Scope.OWN,
+                       R.DELEGATE: Scope.PRINCIPAL, R.STRUCTURE_MANAGER: Scope.STRUCTURE},
+    Action.DECLARE_PARTICIPATION: {R.EFFECTEUR: Scope.OWN, R.TERRITORY_ADMIN: Scope.TERRITORY,
+                                   R.STRUCTURE_MANAGER: Scope.STRUCTURE},
+    Action.EDIT_AGENDA: {R.EFFECTEUR: Scope.OWN, R.DELEGATE: Scope.PRINCIPAL, R.STRUCTURE_MANAGER: Scope.STRUCTURE},
+    Action.READ_AGENDA: {R.EFFECTEUR: Scope.OWN, R.DELEGATE: Scope.PRINCIPAL, R.STRUCTURE_MANAGER: Scope.STRUCTURE,
+                         R.REGULATOR: Scope.TERRITORY, R.TERRITORY_ADMIN: Scope.TERRITORY},
+    Action.EDIT_UNAVAILABILITY: {R.EFFECTEUR: Scope.OWN, R.DELEGATE: Scope.PRINCIPAL,
+                                 R.STRUCTURE_MANAGER: Scope.STRUCTURE},
+    Action.IMPORT_DIRECTORY: {R.TERRITORY_ADMIN: Scope.TERRITORY},
+    Action.SEARCH: {R.REGULATOR: Scope.TERRITORY},
+    Action.BOOK: {R.REGULATOR: Scope.TERRITORY},
+    Action.READ_ELIGIBILITY: {R.EFFECTEUR: Scope.OWN, R.TERRITORY_ADMIN: Scope.TERRITORY},
+    Action.EDITOR_PUSH: {R.EDITOR: Scope.SELF_EDITOR},
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    editor_id: str | None = None
+    structure_id: str | None = None
+    acts_for: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an action touches, as far as ownership goes."""
+
+    national_id: str | None = None
+    structure_ids: frozenset[str] = field(default_factory=frozenset)
+    editor_id: str | None = None
+
+
+def principal_from_claims(claims: Mapping[str, Any] | None) -> Principal:
+    """Map verified claims to a principal; a token without a usable role is refused (401)."""
+    if not claims:
+        raise Unauthenticated("a bearer token is required")
+    subject = str(claims.get(CLAIM_SUBJECT) or "")
+    if not subject:
+        raise Unauthenticated("the token has no subject")
+    try:
+        role = Role(str(claims.get(CLAIM_ROLE)))
+    except ValueError as exc:
+        raise Unauthenticated(f"the token carries no known role in claim '{CLAIM_ROLE}'") from exc
+    editor_id = claims.get(CLAIM_EDITOR) or None
+    if role is Role.EDITOR and not editor_id:
+        raise Unauthenticated(f"an editor token must carry '{CLAIM_EDITOR}'")
+    acts_for_raw = claims.get(CLAIM_ACTS_FOR) or ""
+    acts_for = acts_for_raw if isinstance(acts_for_raw, list) else str(acts_for_raw).split()
+    return Principal(
+        subject=subject,
+        role=role,
+        editor_id=str(editor_id) if editor_id else None,
+        structure_id=str(claims.get(CLAIM_STRUCTURE)) if claims.get(CLAIM_STRUCTURE) else None,
+        acts_for=frozenset(str(nid) for nid in acts_for),
+    )
+
+
+def require_role(principal: Principal, action: Action) -> Scope:
+    """The coarse check every protected route runs before its handler: is this role allowed at all?"""
+    scope = POLICY[action].get(principal.role)
+    if scope is None:
+        raise Forbidden(f"role '{principal.role}' may not {action.value.replace('_', ' ')}")
+    return scope
+
+
+def authorize(principal: Principal, action: Action, target: Target) -> None:
+    """The full check, once the target is known: role and ownership."""
+    scope = require_role(principal, action)
+    allowed = {
+        Scope.TERRITORY: True,
+        Scope.OWN: target.national_id is not None and target.national_id == principal.subject,
+        Scope.PRINCIPAL: target.national_id is not None and target.national_id in principal.acts_for,
+        Scope.STRUCTURE: principal.structure_id is not None and principal.structure_id in target.structure_ids,
+        Scope.SELF_EDITOR: target.editor_id is not None and target.editor_id == principal.editor_id,
+    }[scope]
+    if not allowed:
+        raise Forbidden(f"role '{principal.role}' may not {action.value.replace('_', ' ')} for this resource")

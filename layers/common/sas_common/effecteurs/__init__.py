@@ -1,0 +1,1 @@
+"""Effecteurs: the directory entries of health professionals, their places and card."""

@@ -1,0 +1,50 @@
+"""The effecteur as stored and as shown on the card (no AWS types here)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from sas_common.identifiers import NationalId
+
+
+class Position(BaseModel):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Place(BaseModel):
+    id: str
+    name: str | None = None
+    address: str
+    postal_code: str | None = None
+    city: str | None = None
+    commune_code: str | None = None
+    position: Position | None = None
+    phone: str | None = None
+    structure_ids: list[str] = Field(default_factory=list)
+
+
+class RegulatorInfo(BaseModel):
+    text: str | None = None
+    phones: list[str] = Field(default_factory=list)
+    call_hours: str | None = None
+
+
+class Effecteur(BaseModel):
+    national_id: NationalId
+    last_name: str
+    first_name: str | None = None
+    profession_code: str | None = None
+    specialty_code: str | None = None
+    specialty_label: str | None = None
+    phone: str | None = None
+    regulator_info: RegulatorInfo = Field(default_factory=RegulatorInfo)
+
+
+class Card(Effecteur):
+    places: list[Place] = Field(default_factory=list)
+    participation: dict[str, object] | None = None
+
+    @property
+    def structure_ids(self) -> frozenset[str]:
+        return frozenset(sid for place in self.places for sid in place.structure_ids)

@@ -1,0 +1,21 @@
+"""National identifiers of health professionals (interop.md): one definition of their shape."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import Field
+
+# `8` + RPPS (11 digits) or `0` + ADELI (9 digits).
+NATIONAL_ID_PATTERN = r"^(8\d{11}|0\d{9})$"
+NATIONAL_ID_RE = re.compile(NATIONAL_ID_PATTERN)
+NATIONAL_ID_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
+STRUCTURE_ID_SYSTEM = "urn:oid:1.2.250.1.71.4.2.2"
+
+NationalId = Annotated[str, Field(pattern=NATIONAL_ID_PATTERN, description="8 + RPPS, or 0 + ADELI",
+                                  examples=["810101234567"])]
+
+
+def is_national_id(value: str) -> bool:
+    return NATIONAL_ID_RE.fullmatch(value) is not None

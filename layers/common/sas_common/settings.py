@@ -1,0 +1,60 @@
+"""Environment of every Lambda, validated at cold start: a missing variable fails loudly at import."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sas_common.tables import TABLES, TableDef
+from sas_common.territory import TerritoryConfig, parse_territory
+
+# The territory file's content, as the stack (or the local runtime) passes it to every function.
+TERRITORY_ENV = "SAS_TERRITORY"
+
+
+class SettingsError(RuntimeError):
+    pass
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SAS_", extra="ignore", frozen=True)
+
+    territory_json: str = Field(validation_alias=TERRITORY_ENV)
+    # "aws" in a deployed stack, "local" under the local runtime (only changes what is logged).
+    stage: str = "aws"
+
+    @property
+    def territory(self) -> TerritoryConfig:
+        return _territory(self.territory_json)
+
+    def table_name(self, table: TableDef) -> str:
+        return os.environ[table.env_var]
+
+
+@cache
+def _territory(raw: str) -> TerritoryConfig:
+    return parse_territory(raw, f"${TERRITORY_ENV}")
+
+
+@cache
+def get_settings() -> Settings:
+    missing = [table.env_var for table in TABLES if not os.environ.get(table.env_var)]
+    if missing:
+        raise SettingsError(f"missing environment variable(s): {', '.join(missing)}")
+    try:
+        settings = Settings()  # type: ignore[call-arg]  # filled from the environment
+    except ValidationError as exc:
+        raise SettingsError(f"invalid environment: {exc}") from exc
+    settings.territory  # noqa: B018 - parse the territory at cold start, not at the first request
+    return settings
+
+
+def function_environment(territory_json: str, table_names: dict[str, str]) -> dict[str, str]:
+    """The environment the stack and the local runtime give every function (one definition)."""
+    env = {TERRITORY_ENV: territory_json, "POWERTOOLS_SERVICE_NAME": "sas-platform",
+           "POWERTOOLS_METRICS_NAMESPACE": "SASPlatform"}
+    env.update({table.env_var: table_names[table.logical_name] for table in TABLES})
+    return env

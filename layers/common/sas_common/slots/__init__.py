@@ -1,0 +1,1 @@
+"""Free slots: keys, storage and expiry."""

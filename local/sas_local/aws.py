@@ -1,0 +1,88 @@
+"""Embedded AWS for the local runtime: moto in-process, resources created from the production definitions."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from sas_common import storage
+from sas_common.tables import TABLES, TableDef
+
+REGION = "eu-west-3"
+# Step Functions really execute (moto's ASL interpreter), Lambda tasks run in-process, never in Docker.
+MOTO_CONFIG: dict[str, Any] = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+def create_table_request(table: TableDef, physical_name: str) -> dict[str, Any]:
+    """The CreateTable request for a table definition (the CDK stack builds its tables from the same one)."""
+    key_names = [table.partition_key] + ([table.sort_key] if table.sort_key else [])
+    for index in table.indexes:
+        key_names += [index.partition_key, index.sort_key]
+    request: dict[str, Any] = {
+        "TableName": physical_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in dict.fromkeys(key_names)],
+        "KeySchema": [{"AttributeName": table.partition_key, "KeyType": "HASH"}]
+        + ([{"AttributeName": table.sort_key, "KeyType": "RANGE"}] if table.sort_key else []),
+    }
+    if table.indexes:
+        request["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"},
+                              {"AttributeName": index.sort_key, "KeyType": "RANGE"}],
+                "Projection": _projection(index.projected),
+            }
+            for index in table.indexes
+        ]
+    return request
+
+
+def _projection(projected: tuple[str, ...] | None) -> dict[str, Any]:
+    if projected is None:
+        return {"ProjectionType": "ALL"}
+    if not projected:
+        return {"ProjectionType": "KEYS_ONLY"}
+    return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(projected)}
+
+
+def local_table_names() -> dict[str, str]:
+    return {table.logical_name: f"sas-local-{table.logical_name}" for table in TABLES}
+
+
+class LocalAws:
+    """Starts moto, creates every table; `stop()` tears it all down."""
+
+    def __init__(self) -> None:
+        self._mock = mock_aws(config=MOTO_CONFIG)
+        self.table_names = local_table_names()
+
+    def start(self) -> LocalAws:
+        os.environ.update(FAKE_CREDENTIALS)
+        self._mock.start()
+        storage.reset_clients()
+        client = boto3.client("dynamodb", region_name=REGION)
+        for table in TABLES:
+            name = self.table_names[table.logical_name]
+            client.create_table(**create_table_request(table, name))
+            if table.ttl_attribute:
+                client.update_time_to_live(
+                    TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute})
+        return self
+
+    def stop(self) -> None:
+        self._mock.stop()
+        storage.reset_clients()
