@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
-
-from sas_common.api import principal
+from sas_common.api import new_router, principal
 from sas_common.auth import Target, authorize
 from sas_common.effecteurs import store
 from sas_common.errors import NotFound
 from sas_common.identifiers import NATIONAL_ID_PATTERN
 from sas_common.routes import EFFECTEUR_CARD
 
-router = Router()
+router = new_router()
 
 NationalIdPath = Annotated[str, Path(pattern=NATIONAL_ID_PATTERN, description="8 + RPPS, or 0 + ADELI")]
 

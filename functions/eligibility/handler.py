@@ -1,6 +1,7 @@
 """Lambda entry point of the eligibility capability."""
 
-from eligibility.routes import router
 from sas_common.api import http_function
+
+from eligibility.routes import router
 
 app, lambda_handler = http_function(router)

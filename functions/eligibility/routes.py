@@ -1,7 +1,7 @@
-"""Routes of the eligibility capability (they arrive with its issue; the function and its wiring exist now)."""
+"""Routes of the eligibility capability (they arrive with its issue; the function exists now)."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from sas_common.api import new_router
 
-router = Router()
+router = new_router()

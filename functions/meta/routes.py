@@ -12,12 +12,11 @@ from importlib import resources
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
-
+from sas_common.api import new_router
 from sas_common.routes import DOCS, HEALTH, OPENAPI
 
-router = Router()
+router = new_router()
 
 # Powertools ships Swagger UI's script and style: the page works with no network, as locally.
 SWAGGER_UI = resources.files("aws_lambda_powertools.event_handler.openapi.swagger_ui")

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from sas_common.api import new_router
 
-router = Router()
+router = new_router()

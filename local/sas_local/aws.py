@@ -7,13 +7,13 @@ from typing import Any
 
 import boto3
 from moto import mock_aws
-
+from moto.core.config import DefaultConfig
 from sas_common import storage
 from sas_common.tables import TABLES, TableDef
 
 REGION = "eu-west-3"
 # Step Functions really execute (moto's ASL interpreter), Lambda tasks run in-process, never in Docker.
-MOTO_CONFIG: dict[str, Any] = {
+MOTO_CONFIG: DefaultConfig = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
 }
@@ -34,7 +34,9 @@ def create_table_request(table: TableDef, physical_name: str) -> dict[str, Any]:
     request: dict[str, Any] = {
         "TableName": physical_name,
         "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in dict.fromkeys(key_names)],
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"} for name in dict.fromkeys(key_names)
+        ],
         "KeySchema": [{"AttributeName": table.partition_key, "KeyType": "HASH"}]
         + ([{"AttributeName": table.sort_key, "KeyType": "RANGE"}] if table.sort_key else []),
     }
@@ -42,8 +44,10 @@ def create_table_request(table: TableDef, physical_name: str) -> dict[str, Any]:
         request["GlobalSecondaryIndexes"] = [
             {
                 "IndexName": index.name,
-                "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"},
-                              {"AttributeName": index.sort_key, "KeyType": "RANGE"}],
+                "KeySchema": [
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+                ],
                 "Projection": _projection(index.projected),
             }
             for index in table.indexes
@@ -80,7 +84,9 @@ class LocalAws:
             client.create_table(**create_table_request(table, name))
             if table.ttl_attribute:
                 client.update_time_to_live(
-                    TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute})
+                    TableName=name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+                )
         return self
 
     def stop(self) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from sas_common.capabilities import FUNCTIONS, Capability
 from sas_common.errors import DomainError, NotFound, PayloadTooLarge, Unauthenticated
 from sas_common.routes import match
+
 from sas_local.issuer import LocalIssuer
 from sas_local.lambdas import LambdaContext
 
@@ -41,8 +42,9 @@ class HttpResponse:
 
 
 def error_response(error: DomainError) -> HttpResponse:
-    return HttpResponse(int(error.status), {"content-type": "application/json"},
-                        json.dumps(error.body()).encode())
+    return HttpResponse(
+        int(error.status), {"content-type": "application/json"}, json.dumps(error.body()).encode()
+    )
 
 
 class LocalGateway:
@@ -83,8 +85,9 @@ class LocalGateway:
         return self.issuer.verify(token.strip())
 
 
-def api_gateway_event(request: HttpRequest, route_key: str, path_parameters: dict[str, str],
-                      claims: dict[str, Any] | None) -> dict[str, Any]:
+def api_gateway_event(
+    request: HttpRequest, route_key: str, path_parameters: dict[str, str], claims: dict[str, Any] | None
+) -> dict[str, Any]:
     """An HTTP API payload format 2.0 event, as API Gateway sends it to the Lambda integration."""
     now = time.time()
     query: dict[str, str] = {}
@@ -102,8 +105,13 @@ def api_gateway_event(request: HttpRequest, route_key: str, path_parameters: dic
             "apiId": "local",
             "domainName": request.headers.get("host", "127.0.0.1"),
             "domainPrefix": "local",
-            "http": {"method": request.method, "path": request.path, "protocol": "HTTP/1.1",
-                     "sourceIp": request.source_ip, "userAgent": request.headers.get("user-agent", "")},
+            "http": {
+                "method": request.method,
+                "path": request.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": request.source_ip,
+                "userAgent": request.headers.get("user-agent", ""),
+            },
             "requestId": uuid.uuid4().hex,
             "routeKey": route_key,
             "stage": "$default",
@@ -120,13 +128,18 @@ def api_gateway_event(request: HttpRequest, route_key: str, path_parameters: dic
         event["body"] = request.body.decode() if text_body else base64.b64encode(request.body).decode()
     if claims is not None:
         event["requestContext"]["authorizer"] = {
-            "jwt": {"claims": {name: str(value) for name, value in claims.items()}, "scopes": None}}
+            "jwt": {"claims": {name: str(value) for name, value in claims.items()}, "scopes": None}
+        }
     return event
 
 
 def _is_text(content_type: str) -> bool:
     kind = content_type.split(";")[0].strip().lower()
-    return not kind or kind.startswith("text/") or kind.endswith(("json", "+json", "xml", "x-www-form-urlencoded"))
+    return (
+        not kind
+        or kind.startswith("text/")
+        or kind.endswith(("json", "+json", "xml", "x-www-form-urlencoded"))
+    )
 
 
 def _response(result: dict[str, Any]) -> HttpResponse:

@@ -13,7 +13,6 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
-
 from sas_common.auth import CLAIM_ACTS_FOR, CLAIM_EDITOR, CLAIM_ROLE, CLAIM_STRUCTURE
 from sas_common.errors import Unauthenticated
 
@@ -28,24 +27,48 @@ class LocalIssuer:
     issuer: str = LOCAL_ISSUER
     audience: str = LOCAL_AUDIENCE
     _key: rsa.RSAPrivateKey = field(
-        default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048), repr=False)
+        default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048), repr=False
+    )
     key_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
-    def mint(self, *, role: str, sub: str, editor_id: str | None = None, structure_id: str | None = None,
-             acts_for: list[str] | None = None, lifetime_seconds: int = TOKEN_LIFETIME_SECONDS) -> str:
+    def mint(
+        self,
+        *,
+        role: str,
+        sub: str,
+        editor_id: str | None = None,
+        structure_id: str | None = None,
+        acts_for: list[str] | None = None,
+        lifetime_seconds: int = TOKEN_LIFETIME_SECONDS,
+    ) -> str:
         now = int(time.time())
-        claims: dict[str, Any] = {"iss": self.issuer, "aud": self.audience, "sub": sub, "iat": now,
-                                  "exp": now + lifetime_seconds, "jti": uuid.uuid4().hex, CLAIM_ROLE: role}
-        optional = {CLAIM_EDITOR: editor_id, CLAIM_STRUCTURE: structure_id,
-                    CLAIM_ACTS_FOR: " ".join(acts_for) if acts_for else None}
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": sub,
+            "iat": now,
+            "exp": now + lifetime_seconds,
+            "jti": uuid.uuid4().hex,
+            CLAIM_ROLE: role,
+        }
+        optional = {
+            CLAIM_EDITOR: editor_id,
+            CLAIM_STRUCTURE: structure_id,
+            CLAIM_ACTS_FOR: " ".join(acts_for) if acts_for else None,
+        }
         claims.update({name: value for name, value in optional.items() if value})
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.key_id})
 
     def verify(self, token: str) -> dict[str, Any]:
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, self._key.public_key(), algorithms=[ALGORITHM], issuer=self.issuer,
-                audience=self.audience, options={"require": ["exp", "iss", "aud", "sub"]})
+                token,
+                self._key.public_key(),
+                algorithms=[ALGORITHM],
+                issuer=self.issuer,
+                audience=self.audience,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("the token has expired") from exc
         except jwt.PyJWTError as exc:

@@ -57,15 +57,35 @@ class Scope(StrEnum):
 
 R = Role
 POLICY: dict[Action, dict[Role, Scope]] = {
-    Action.READ_CARD: {R.REGULATOR: Scope.TERRITORY, R.TERRITORY_ADMIN: Scope.TERRITORY, R.EFFECTEUR: Scope.OWN,
-                       R.DELEGATE: Scope.PRINCIPAL, R.STRUCTURE_MANAGER: Scope.STRUCTURE},
-    Action.DECLARE_PARTICIPATION: {R.EFFECTEUR: Scope.OWN, R.TERRITORY_ADMIN: Scope.TERRITORY,
-                                   R.STRUCTURE_MANAGER: Scope.STRUCTURE},
-    Action.EDIT_AGENDA: {R.EFFECTEUR: Scope.OWN, R.DELEGATE: Scope.PRINCIPAL, R.STRUCTURE_MANAGER: Scope.STRUCTURE},
-    Action.READ_AGENDA: {R.EFFECTEUR: Scope.OWN, R.DELEGATE: Scope.PRINCIPAL, R.STRUCTURE_MANAGER: Scope.STRUCTURE,
-                         R.REGULATOR: Scope.TERRITORY, R.TERRITORY_ADMIN: Scope.TERRITORY},
-    Action.EDIT_UNAVAILABILITY: {R.EFFECTEUR: Scope.OWN, R.DELEGATE: Scope.PRINCIPAL,
-                                 R.STRUCTURE_MANAGER: Scope.STRUCTURE},
+    Action.READ_CARD: {
+        R.REGULATOR: Scope.TERRITORY,
+        R.TERRITORY_ADMIN: Scope.TERRITORY,
+        R.EFFECTEUR: Scope.OWN,
+        R.DELEGATE: Scope.PRINCIPAL,
+        R.STRUCTURE_MANAGER: Scope.STRUCTURE,
+    },
+    Action.DECLARE_PARTICIPATION: {
+        R.EFFECTEUR: Scope.OWN,
+        R.TERRITORY_ADMIN: Scope.TERRITORY,
+        R.STRUCTURE_MANAGER: Scope.STRUCTURE,
+    },
+    Action.EDIT_AGENDA: {
+        R.EFFECTEUR: Scope.OWN,
+        R.DELEGATE: Scope.PRINCIPAL,
+        R.STRUCTURE_MANAGER: Scope.STRUCTURE,
+    },
+    Action.READ_AGENDA: {
+        R.EFFECTEUR: Scope.OWN,
+        R.DELEGATE: Scope.PRINCIPAL,
+        R.STRUCTURE_MANAGER: Scope.STRUCTURE,
+        R.REGULATOR: Scope.TERRITORY,
+        R.TERRITORY_ADMIN: Scope.TERRITORY,
+    },
+    Action.EDIT_UNAVAILABILITY: {
+        R.EFFECTEUR: Scope.OWN,
+        R.DELEGATE: Scope.PRINCIPAL,
+        R.STRUCTURE_MANAGER: Scope.STRUCTURE,
+    },
     Action.IMPORT_DIRECTORY: {R.TERRITORY_ADMIN: Scope.TERRITORY},
     Action.SEARCH: {R.REGULATOR: Scope.TERRITORY},
     Action.BOOK: {R.REGULATOR: Scope.TERRITORY},
@@ -132,7 +152,8 @@ def authorize(principal: Principal, action: Action, target: Target) -> None:
         Scope.TERRITORY: True,
         Scope.OWN: target.national_id is not None and target.national_id == principal.subject,
         Scope.PRINCIPAL: target.national_id is not None and target.national_id in principal.acts_for,
-        Scope.STRUCTURE: principal.structure_id is not None and principal.structure_id in target.structure_ids,
+        Scope.STRUCTURE: principal.structure_id is not None
+        and principal.structure_id in target.structure_ids,
         Scope.SELF_EDITOR: target.editor_id is not None and target.editor_id == principal.editor_id,
     }[scope]
     if not allowed:

@@ -41,11 +41,17 @@ FUNCTIONS: dict[Capability, FunctionSpec] = {
     spec.capability: spec
     for spec in (
         FunctionSpec(Capability.META, "health and API documentation", memory_mb=256, timeout_seconds=10),
-        FunctionSpec(Capability.INGEST, "editor slots: polling, push, appointment records, expiry",
-                     memory_mb=1024, timeout_seconds=120),
+        FunctionSpec(
+            Capability.INGEST,
+            "editor slots: polling, push, appointment records, expiry",
+            memory_mb=1024,
+            timeout_seconds=120,
+        ),
         FunctionSpec(Capability.SEARCH, "slot search and en-sus directory", memory_mb=1024),
         FunctionSpec(Capability.BOOKING, "bookings and the phone-callback flow"),
-        FunctionSpec(Capability.AGENDA, "effecteurs: directory, participation, manual agenda", timeout_seconds=29),
+        FunctionSpec(
+            Capability.AGENDA, "effecteurs: directory, participation, manual agenda", timeout_seconds=29
+        ),
         FunctionSpec(Capability.ELIGIBILITY, "avenant 9 indicators"),
     )
 }

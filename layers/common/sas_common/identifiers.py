@@ -13,8 +13,9 @@ NATIONAL_ID_RE = re.compile(NATIONAL_ID_PATTERN)
 NATIONAL_ID_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
 STRUCTURE_ID_SYSTEM = "urn:oid:1.2.250.1.71.4.2.2"
 
-NationalId = Annotated[str, Field(pattern=NATIONAL_ID_PATTERN, description="8 + RPPS, or 0 + ADELI",
-                                  examples=["810101234567"])]
+NationalId = Annotated[
+    str, Field(pattern=NATIONAL_ID_PATTERN, description="8 + RPPS, or 0 + ADELI", examples=["810101234567"])
+]
 
 
 def is_national_id(value: str) -> bool:

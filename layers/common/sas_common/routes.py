@@ -56,8 +56,9 @@ class Route:
 HEALTH = Route("GET", "/health", Capability.META, None, "liveness")
 OPENAPI = Route("GET", "/openapi.json", Capability.META, None, "OpenAPI 3 document of every route")
 DOCS = Route("GET", "/docs", Capability.META, None, "Swagger UI")
-EFFECTEUR_CARD = Route("GET", "/effecteurs/{national_id}", Capability.AGENDA, Action.READ_CARD,
-                       "the effecteur's card")
+EFFECTEUR_CARD = Route(
+    "GET", "/effecteurs/{national_id}", Capability.AGENDA, Action.READ_CARD, "the effecteur's card"
+)
 
 ROUTES: tuple[Route, ...] = (HEALTH, OPENAPI, DOCS, EFFECTEUR_CARD)
 ROUTES_BY_KEY: dict[str, Route] = {route.key: route for route in ROUTES}

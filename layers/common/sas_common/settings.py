@@ -45,7 +45,7 @@ def get_settings() -> Settings:
     if missing:
         raise SettingsError(f"missing environment variable(s): {', '.join(missing)}")
     try:
-        settings = Settings()  # type: ignore[call-arg]  # filled from the environment
+        settings = Settings()  # filled from the environment
     except ValidationError as exc:
         raise SettingsError(f"invalid environment: {exc}") from exc
     settings.territory  # noqa: B018 - parse the territory at cold start, not at the first request
@@ -54,7 +54,10 @@ def get_settings() -> Settings:
 
 def function_environment(territory_json: str, table_names: dict[str, str]) -> dict[str, str]:
     """The environment the stack and the local runtime give every function (one definition)."""
-    env = {TERRITORY_ENV: territory_json, "POWERTOOLS_SERVICE_NAME": "sas-platform",
-           "POWERTOOLS_METRICS_NAMESPACE": "SASPlatform"}
+    env = {
+        TERRITORY_ENV: territory_json,
+        "POWERTOOLS_SERVICE_NAME": "sas-platform",
+        "POWERTOOLS_METRICS_NAMESPACE": "SASPlatform",
+    }
     env.update({table.env_var: table_names[table.logical_name] for table in TABLES})
     return env

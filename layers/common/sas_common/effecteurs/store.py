@@ -39,6 +39,10 @@ def put_effecteur(effecteur: Effecteur, places: list[Place]) -> None:
     with storage.table(EFFECTEURS).batch_writer() as batch:
         batch.put_item(Item={PK: pk, SK: PROFILE, **effecteur.model_dump(mode="json", exclude_none=True)})
         for place in places:
-            batch.put_item(Item={PK: pk, SK: PLACE_PREFIX + place.id,
-                                 **storage.to_item(place.model_dump(mode="json", exclude_none=True))})
-
+            batch.put_item(
+                Item={
+                    PK: pk,
+                    SK: PLACE_PREFIX + place.id,
+                    **storage.to_item(place.model_dump(mode="json", exclude_none=True)),
+                }
+            )
