@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
+
 from sas_common.api import new_router, principal
 from sas_common.auth import Target, authorize
 from sas_common.effecteurs import store

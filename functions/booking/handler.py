@@ -1,7 +1,6 @@
 """Lambda entry point of the booking capability."""
 
-from sas_common.api import http_function
-
 from booking.routes import router
+from sas_common.api import http_function
 
 app, lambda_handler = http_function(router)

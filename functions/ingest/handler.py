@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ingest.routes import router
 from sas_common.api import http_function
 from sas_common.jobs import EXPIRE_SLOTS
 from sas_common.observability import logger, metrics
 from sas_common.slots.expiry import expire_slots
-
-from ingest.routes import router
 
 app, lambda_handler = http_function(router)
 

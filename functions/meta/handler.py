@@ -1,7 +1,6 @@
 """Lambda entry point of the meta capability."""
 
-from sas_common.api import http_function
-
 from meta.routes import router
+from sas_common.api import http_function
 
 app, lambda_handler = http_function(router)

@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
+
 from sas_common.api import new_router
 from sas_common.routes import DOCS, HEALTH, OPENAPI
 

@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 from moto.core.config import DefaultConfig
+
 from sas_common import storage
 from sas_common.tables import TABLES, TableDef
 

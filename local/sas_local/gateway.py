@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import importlib
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -16,7 +17,6 @@ from urllib.parse import parse_qsl
 from sas_common.capabilities import FUNCTIONS, Capability
 from sas_common.errors import DomainError, NotFound, PayloadTooLarge, Unauthenticated
 from sas_common.routes import match
-
 from sas_local.issuer import LocalIssuer
 from sas_local.lambdas import LambdaContext
 
@@ -52,6 +52,9 @@ class LocalGateway:
         self.issuer = issuer
         self.max_body_bytes = max_body_bytes
         self._modules: dict[Capability, ModuleType] = {}
+        # One request at a time per function, as one Lambda instance serves one event at a time (the
+        # resolver keeps the current event on its module-level app).
+        self._locks = {capability: threading.Lock() for capability in FUNCTIONS}
 
     def handler_module(self, capability: Capability) -> ModuleType:
         if capability not in self._modules:
@@ -74,7 +77,10 @@ class LocalGateway:
         claims = self._claims(request) if route.protected else None
         event = api_gateway_event(request, route.key, path_parameters, claims)
         module = self.handler_module(route.capability)
-        result = module.lambda_handler(event, LambdaContext(FUNCTIONS[route.capability].capability.value))
+        spec = FUNCTIONS[route.capability]
+        context = LambdaContext(spec.capability.value, spec.memory_mb, spec.timeout_seconds)
+        with self._locks[route.capability]:
+            result = module.lambda_handler(event, context)
         return _response(result)
 
     def _claims(self, request: HttpRequest) -> dict[str, Any]:

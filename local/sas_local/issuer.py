@@ -13,6 +13,7 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+
 from sas_common.auth import CLAIM_ACTS_FOR, CLAIM_EDITOR, CLAIM_ROLE, CLAIM_STRUCTURE
 from sas_common.errors import Unauthenticated
 

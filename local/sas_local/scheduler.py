@@ -11,7 +11,6 @@ from typing import Any
 from sas_common.capabilities import FUNCTIONS
 from sas_common.jobs import JOBS, Job
 from sas_common.observability import logger
-
 from sas_local.lambdas import LambdaContext
 
 JobRunner = Callable[[Job], dict[str, Any]]

@@ -6,7 +6,7 @@ and calls `build_resolver(router)`; everything cross-cutting happens here, once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -27,6 +27,7 @@ PRINCIPAL = "principal"
 ROUTE = "route"
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+Middleware = Callable[[APIGatewayHttpResolver, NextMiddleware], Response[Any]]
 
 
 def new_router() -> Router:
@@ -62,30 +63,35 @@ def _validation_error(exc: RequestValidationError) -> Response[Any]:
     )
 
 
-def _guard(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+def _guard(routes: Mapping[str, Route]) -> Middleware:
     """Before any handler: the body size limit, the route's role check, and the principal in context."""
-    event = app.current_event
-    route = ROUTES_BY_KEY.get(event.route_key)
-    if route is None:
-        raise NotFound(f"no route {event.route_key}")
-    body = event.body or ""
-    limit = get_settings().territory.max_request_body_bytes
-    if len(body.encode() if isinstance(body, str) else body) > limit:
-        raise PayloadTooLarge(f"the body exceeds {limit} bytes")
-    app.append_context(**{ROUTE: route})  # type: ignore[no-untyped-call]
-    if route.protected:
-        principal = principal_from_claims(event.request_context.authorizer.jwt_claim)
-        require_role(principal, route.action_required)
-        app.append_context(**{PRINCIPAL: principal})  # type: ignore[no-untyped-call]
-        logger.append_keys(role=principal.role.value)
-    return next_middleware(app)
+
+    def guard(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        event = app.current_event
+        route = routes.get(event.route_key)
+        if route is None:
+            raise NotFound(f"no route {event.route_key}")
+        body = event.body or ""
+        limit = get_settings().territory.max_request_body_bytes
+        if len(body.encode() if isinstance(body, str) else body) > limit:
+            raise PayloadTooLarge(f"the body exceeds {limit} bytes")
+        app.append_context(**{ROUTE: route})  # type: ignore[no-untyped-call]
+        if route.protected:
+            principal = principal_from_claims(event.request_context.authorizer.jwt_claim)
+            require_role(principal, route.action_required)
+            app.append_context(**{PRINCIPAL: principal})  # type: ignore[no-untyped-call]
+            logger.append_keys(role=principal.role.value)
+        return next_middleware(app)
+
+    return guard
 
 
-def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
+def build_resolver(*routers: Router, routes: Mapping[str, Route] = ROUTES_BY_KEY) -> APIGatewayHttpResolver:
+    """A resolver for the routers' handlers; `routes` (the platform's route table) decides access."""
     app = APIGatewayHttpResolver(enable_validation=True)
     for router in routers:
         app.include_router(router)
-    app.use(middlewares=[_guard])
+    app.use(middlewares=[_guard(routes)])
 
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def _domain_error(exc: DomainError) -> Response[Any]:

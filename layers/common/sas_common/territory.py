@@ -18,6 +18,8 @@ TERRITORIES_DIR = Path(__file__).resolve().parents[3] / "infra" / "territories"
 
 TERRITORY_CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 EDITOR_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+# Metropolitan departments 01-95 (Corsica as 2A/2B, no 20) and the overseas 971-976.
+DEPARTMENT_PATTERN = r"^(0[1-9]|1\d|2[1-9]|2A|2B|[3-8]\d|9[0-5]|97[1-6])$"
 
 
 class EditorKind(StrEnum):
@@ -70,7 +72,7 @@ class TerritoryConfig(_Strict):
     code: Annotated[str, Field(pattern=TERRITORY_CODE_PATTERN)]
     name: Annotated[str, Field(min_length=1)]
     timezone: str
-    departments: Annotated[list[Annotated[str, Field(pattern=r"^(\d{2,3}|2A|2B)$")]], Field(min_length=1)]
+    departments: Annotated[list[Annotated[str, Field(pattern=DEPARTMENT_PATTERN)]], Field(min_length=1)]
     editors: list[EditorConfig]
     pro_sante_connect: ProSanteConnect = ProSanteConnect()
     custom_domain: CustomDomain | None = None

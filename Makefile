@@ -1,0 +1,55 @@
+# The platform's commands (contract.md). Each installs what it needs first: uv (from PyPI, with pip) and
+# the locked environment (uv.lock). uv never downloads a Python here: the machine's python3 (>= 3.11) is used.
+
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+# Capability packages (functions/), the shared layer, the local runtime and infra are importable as in Lambda.
+export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)/layers/common:$(CURDIR)/local:$(CURDIR)
+TERRITORY ?= demo
+PYTEST_WORKERS ?= auto
+
+.PHONY: help install run test lint typecheck pytest synth bench openapi clean
+
+help:
+	@echo "make run                    the whole platform locally on http://127.0.0.1:$${SAS_PORT:-8080}"
+	@echo "make test                   ruff, mypy and every test"
+	@echo "make synth TERRITORY=<code> synthesise one territory's stack into cdk.out/ (offline)"
+	@echo "make bench                  benchmarks, report under bench/results/"
+	@echo "make openapi                regenerate layers/common/sas_common/openapi.json"
+
+.venv/.synced: pyproject.toml uv.lock
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv 2>/dev/null \
+		|| $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen
+	@touch $@
+
+install: .venv/.synced
+
+run: install
+	$(UV) run --frozen python -m sas_local
+
+lint: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+typecheck: install
+	$(UV) run --frozen mypy functions layers/common local infra tests bench
+
+pytest: install
+	$(UV) run --frozen pytest -n $(PYTEST_WORKERS)
+
+test: lint typecheck pytest
+
+synth: install
+	$(UV) run --frozen python -m infra.app --territory $(TERRITORY) --outdir cdk.out
+
+bench: install
+	$(UV) run --frozen python -m bench
+
+openapi: install
+	$(UV) run --frozen python -m sas_local.openapi
+
+clean:
+	rm -rf .venv cdk.out .mypy_cache .ruff_cache

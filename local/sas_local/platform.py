@@ -1,0 +1,120 @@
+"""The whole platform in one process: moto as AWS, the production handlers, the local gateway and scheduler.
+
+`LocalPlatform` is what `make run` starts and what the integration tests drive. It reads the territory file
+the stack would read, gives every handler the environment the stack would give it, creates the tables from
+`sas_common.tables`, registers the handlers as in-process Lambda functions, and seeds the demo territory.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sas_common import settings
+from sas_common.capabilities import API_ENTRYPOINT, FUNCTIONS, Capability
+from sas_common.jobs import JOBS
+from sas_common.settings import function_environment
+from sas_common.territory import TerritoryConfig, load_territory, territory_path
+from sas_local import moto_adaptations
+from sas_local.aws import LocalAws
+from sas_local.gateway import HttpRequest, HttpResponse, LocalGateway
+from sas_local.issuer import LocalIssuer
+from sas_local.lambdas import REGISTRY
+from sas_local.scheduler import LocalScheduler, run_job
+from sas_local.seed import seed_demo
+
+DEMO_TERRITORY = "demo"
+
+# Local-only environment on top of what the stack sets: no X-Ray daemon, metrics printed as EMF lines.
+LOCAL_ENVIRONMENT = {
+    "SAS_STAGE": "local",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": os.environ.get("SAS_LOG_LEVEL", "WARNING"),
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+
+
+def function_name(capability: Capability) -> str:
+    return f"sas-local-{capability.value}"
+
+
+def job_function_name(job_name: str) -> str:
+    return f"sas-local-job-{job_name}"
+
+
+@dataclass
+class LocalPlatform:
+    territory_file: Path = field(default_factory=lambda: territory_path(DEMO_TERRITORY))
+    seed: bool = True
+    run_schedules: bool = True
+    issuer: LocalIssuer = field(default_factory=LocalIssuer)
+
+    def __post_init__(self) -> None:
+        self.territory: TerritoryConfig = load_territory(self.territory_file)
+        self.aws = LocalAws()
+        self.gateway = LocalGateway(self.issuer, self.territory.max_request_body_bytes)
+        self.scheduler = LocalScheduler()
+        self._saved_environment: dict[str, str | None] = {}
+        self.seeded = 0
+
+    def start(self) -> LocalPlatform:
+        moto_adaptations.install()
+        self._set_environment()
+        self.aws.start()
+        self._register_functions()
+        if self.seed:
+            self.seeded = seed_demo()
+        if self.run_schedules:
+            self.scheduler.start()
+        return self
+
+    def stop(self) -> None:
+        if self.run_schedules:
+            self.scheduler.stop()
+        self.aws.stop()
+        self._restore_environment()
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        return self.gateway.handle(request)
+
+    def run_job(self, name: str) -> dict[str, Any]:
+        return self.scheduler.run_now(name)
+
+    def _set_environment(self) -> None:
+        environment = function_environment(self.territory.model_dump_json(), self.aws.table_names)
+        environment.update(LOCAL_ENVIRONMENT)
+        for name, value in environment.items():
+            self._saved_environment.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+        settings.get_settings.cache_clear()
+
+    def _restore_environment(self) -> None:
+        for name, value in self._saved_environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_environment.clear()
+        settings.get_settings.cache_clear()
+
+    def _register_functions(self) -> None:
+        """Each capability's entry point and each job's, under the names state machines refer to."""
+        for capability, spec in FUNCTIONS.items():
+            module = importlib.import_module(spec.module)
+            REGISTRY.register(function_name(capability), getattr(module, API_ENTRYPOINT))
+        for job in JOBS.values():
+            REGISTRY.register(job_function_name(job.name), lambda _event, _context, job=job: run_job(job))
+
+
+@contextmanager
+def running(**options: Any) -> Iterator[LocalPlatform]:
+    platform = LocalPlatform(**options).start()
+    try:
+        yield platform
+    finally:
+        platform.stop()

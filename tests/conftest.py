@@ -1,0 +1,26 @@
+"""Fixtures shared by every test layer.
+
+`platform` is the whole local platform (moto, tables, handlers, gateway) started once per session, without
+its background scheduler (tests run jobs explicitly). `client` talks to it as an HTTP client would, through
+the same dispatch the local server uses, without a socket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from support import Client
+
+from sas_local.platform import LocalPlatform, running
+
+
+@pytest.fixture(scope="session")
+def platform() -> Iterator[LocalPlatform]:
+    with running(seed=True, run_schedules=False) as started:
+        yield started
+
+
+@pytest.fixture
+def client(platform: LocalPlatform) -> Client:
+    return Client(platform)

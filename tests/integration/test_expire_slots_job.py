@@ -1,0 +1,51 @@
+"""The expiry job on moto: it removes ended slots, keeps the others, and reads only what is due."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from support import Client
+
+from sas_common import storage
+from sas_common.slots.expiry import CURSOR_PK, CURSOR_SK, expire_slots
+from sas_common.slots.keys import expiry_attributes, source_pk, utc_text
+from sas_common.tables import PK, PLATFORM_STATE, SK, SLOTS
+from sas_local.platform import LocalPlatform
+
+
+def put_slot(national_id: str, end: datetime) -> dict[str, str]:
+    key = {PK: source_pk("test-editor", national_id), SK: f"{utc_text(end - timedelta(minutes=15))}#x"}
+    storage.table(SLOTS).put_item(Item={**key, **expiry_attributes(end)})
+    return key
+
+
+def slot_exists(key: dict[str, str]) -> bool:
+    return "Item" in storage.table(SLOTS).get_item(Key=key)
+
+
+def test_ended_slots_are_removed_and_the_rest_kept(platform: LocalPlatform) -> None:
+    now = datetime.now(UTC)
+    storage.table(PLATFORM_STATE).delete_item(Key={PK: CURSOR_PK, SK: CURSOR_SK})
+    ended = [put_slot("810000000101", now - timedelta(minutes=m)) for m in (1, 50, 130, 60 * 30)]
+    future = [put_slot("810000000101", now + timedelta(minutes=m)) for m in (5, 90, 60 * 47)]
+
+    summary = expire_slots(now)
+
+    assert summary.expired == len(ended)
+    assert summary.items_read == len(ended)  # read only what was due: nothing in the future
+    assert not any(slot_exists(key) for key in ended)
+    assert all(slot_exists(key) for key in future)
+
+    again = expire_slots(now)  # a retry or the next tick re-reads only the current hour
+    assert again.expired == 0
+    assert again.buckets_queried <= 1
+
+
+def test_the_job_runs_through_the_local_jobs_route(client: Client) -> None:
+    key = put_slot("810000000102", datetime.now(UTC) - timedelta(seconds=5))
+    response = client.post("/_local/jobs/expire-slots")
+    assert response.status == 200
+    summary = response.json()
+    assert summary["expired"] >= 1
+    assert set(summary) == {"buckets_queried", "items_read", "expired", "cursor"}
+    assert not slot_exists(key)
