@@ -1,0 +1,83 @@
+"""Cold-start import time of each Lambda handler module, as `python -X importtime` reports it.
+
+Each handler is imported in a fresh interpreter with the environment the stack gives it (fake table names,
+the demo territory), several times; the median of the total and the heaviest top-level imports are kept.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from sas_common.capabilities import FUNCTIONS
+from sas_common.settings import function_environment
+from sas_common.tables import TABLES
+from sas_common.territory import territory_path
+
+RUNS = 5
+# importtime lines: "import time: self [us] | cumulative | imported package"
+LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    module: str
+    median_ms: float
+    heaviest: list[tuple[str, float]]  # top-level imports and their cumulative ms
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        function_environment(
+            territory_path("demo").read_text(encoding="utf-8"),
+            {table.logical_name: f"bench-{table.logical_name}" for table in TABLES},
+        )
+    )
+    env.update({"AWS_DEFAULT_REGION": "eu-west-3", "POWERTOOLS_TRACE_DISABLED": "true"})
+    return env
+
+
+def measure(module: str, runs: int = RUNS) -> ColdStart:
+    totals: list[float] = []
+    top: dict[str, float] = {}
+    for _ in range(runs):
+        done = subprocess.run(  # noqa: S603 - our own interpreter and module name
+            [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+            env=_environment(),
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        total = 0.0
+        for line in done.stderr.splitlines():
+            found = LINE.match(line)
+            if found and len(found.group(3)) == 1:  # top level: one space of indentation
+                cumulative_ms = int(found.group(2)) / 1000
+                total += cumulative_ms
+                top[found.group(4)] = max(top.get(found.group(4), 0.0), cumulative_ms)
+        totals.append(total)
+    heaviest = sorted(top.items(), key=lambda item: item[1], reverse=True)[:8]
+    return ColdStart(module, statistics.median(totals), heaviest)
+
+
+def run() -> tuple[str, list[ColdStart]]:
+    results = [measure(spec.module) for spec in FUNCTIONS.values()]
+    lines = [
+        "## Cold start: handler import time",
+        "",
+        f"`python -X importtime -c 'import <handler>'`, median of {RUNS} fresh interpreters, this machine.",
+        "",
+        "| handler | median import (ms) | heaviest top-level imports (ms) |",
+        "|---|---:|---|",
+    ]
+    for result in results:
+        heaviest = ", ".join(f"{name} {ms:.0f}" for name, ms in result.heaviest[:4])
+        lines.append(f"| `{result.module}` | {result.median_ms:.0f} | {heaviest} |")
+    return "\n".join(lines) + "\n", results
