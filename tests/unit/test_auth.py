@@ -1,4 +1,4 @@
-"""The policy, table-driven: role × action (coarse, on every protected route) and ownership (with a target)."""
+"""The policy, table-driven: role × action (coarse, every protected route), then ownership."""
 
 from __future__ import annotations
 
