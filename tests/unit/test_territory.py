@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from sas_common.territory import (
     territory_path,
 )
 
-MINIMAL = {
+MINIMAL: dict[str, Any] = {
     "code": "31-haute-garonne",
     "name": "SAS Haute-Garonne",
     "timezone": "Europe/Paris",
@@ -61,7 +62,7 @@ def test_a_missing_required_key_is_named_with_the_file(tmp_path: Path, key: str)
 
 
 def test_a_missing_editor_key_is_named_with_its_position(tmp_path: Path) -> None:
-    editor = {k: v for k, v in MINIMAL["editors"][0].items() if k != "fhir_base_url"}  # type: ignore[index, union-attr]
+    editor = {k: v for k, v in MINIMAL["editors"][0].items() if k != "fhir_base_url"}
     with pytest.raises(TerritoryConfigError, match=r"missing required key 'editors\.0\.fhir_base_url'"):
         load_territory(write(tmp_path, {**MINIMAL, "editors": [editor]}))
 
@@ -74,9 +75,9 @@ def test_a_missing_editor_key_is_named_with_its_position(tmp_path: Path) -> None
         ({**MINIMAL, "departments": ["310"]}, "key 'departments.0'"),
         ({**MINIMAL, "departments": []}, "key 'departments'"),
         ({**MINIMAL, "code": "Bad Code"}, "key 'code'"),
-        ({**MINIMAL, "editors": MINIMAL["editors"] * 2}, "duplicate editor id(s): doctolib"),  # type: ignore[operator]
-        ({**MINIMAL, "editors": [{**MINIMAL["editors"][0], "level": 3}]}, "key 'editors.0.level'"),  # type: ignore[index]
-        ({**MINIMAL, "editors": [{**MINIMAL["editors"][0], "kind": "hospital"}]}, "key 'editors.0.kind'"),  # type: ignore[index]
+        ({**MINIMAL, "editors": MINIMAL["editors"] * 2}, "duplicate editor id(s): doctolib"),
+        ({**MINIMAL, "editors": [{**MINIMAL["editors"][0], "level": 3}]}, "key 'editors.0.level'"),
+        ({**MINIMAL, "editors": [{**MINIMAL["editors"][0], "kind": "hospital"}]}, "key 'editors.0.kind'"),
         ("{not json", "not valid JSON"),
     ],
 )

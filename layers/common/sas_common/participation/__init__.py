@@ -1,0 +1,1 @@
+"""Participation declarations ("Vos paramètres"): the model, its rules, its store."""

@@ -1,0 +1,157 @@
+"""The participation declaration and its rules (domain.md, "Participation declaration").
+
+Plain typed Python: the request model, the rules that combine its fields, and what a declaration implies
+for the rest of the platform (manual agenda allowed, editor slots shown, declared editors). No AWS here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sas_common.errors import RuleViolation
+
+
+class Modality(StrEnum):
+    INDIVIDUAL = "individual"
+    CPTS = "cpts"
+    MSP = "msp"
+    SOS_MEDECINS = "sos_medecins"
+
+
+STRUCTURE_MODALITIES = frozenset({Modality.CPTS, Modality.MSP, Modality.SOS_MEDECINS})
+
+
+class Rule(StrEnum):
+    """Each rule a declaration can break; the 422 names it."""
+
+    MODALITY_REQUIRED = "modality_required"
+    STRUCTURE_REQUIRED = "structure_required"
+    CPTS_PLACES_REQUIRED = "cpts_places_required"
+    UNKNOWN_PLACE = "unknown_place"
+    SOFTWARE_ANSWER_REQUIRED = "software_answer_required"
+    SOS_NO_SOFTWARE_QUESTION = "sos_no_software_question"
+    EDITORS_REQUIRED = "editors_required"
+    EDITORS_WITHOUT_SOFTWARE = "editors_without_software"
+    UNKNOWN_EDITOR = "unknown_editor"
+    HONOUR_REQUIRED_WITHOUT_SOFTWARE = "honour_required_without_software"
+    REFUSAL_NEEDS_SOFTWARE = "refusal_needs_software"
+    HONOUR_REQUIRED_WHEN_REFUSING = "honour_required_when_refusing"
+
+
+class Declaration(BaseModel):
+    """The body of `PUT /effecteurs/{national_id}/participation` (contract.md), plus the CPTS places."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    participates: bool = False
+    modality: Modality | None = None
+    structure_name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    # For a CPTS: the places of practice attached to it (ids of the card's places).
+    structure_place_ids: list[str] = Field(default_factory=list)
+    uses_interfaced_software: bool | None = None
+    editors: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(default_factory=list)
+    refuses_editor_slots: bool = False
+    honour_two_hours: bool = False
+    forfait_reorientation: bool = False
+
+    @classmethod
+    def defaults(cls) -> Declaration:
+        """What a territory admin's reset leaves: nothing ticked."""
+        return cls()
+
+
+def check(
+    declaration: Declaration, *, territory_editors: Collection[str], place_ids: Collection[str]
+) -> None:
+    """Raise `RuleViolation` naming the first rule the declaration breaks.
+
+    The honour declaration is asked of participants only: not participating (and refusing display) is
+    allowed without it, and is simply not eligible for pay.
+    """
+    d = declaration
+    if d.participates and d.modality is None:
+        _broken(Rule.MODALITY_REQUIRED, "modality", "a participating effecteur chooses a modality")
+    if d.modality in STRUCTURE_MODALITIES and not d.structure_name:
+        _broken(
+            Rule.STRUCTURE_REQUIRED,
+            "structure_name",
+            f"modality '{d.modality}' requires the structure's name",
+        )
+    if d.modality is Modality.CPTS and not d.structure_place_ids:
+        _broken(
+            Rule.CPTS_PLACES_REQUIRED,
+            "structure_place_ids",
+            "a CPTS declaration lists the places attached to it",
+        )
+    unknown_places = sorted(set(d.structure_place_ids) - set(place_ids))
+    if unknown_places:
+        _broken(Rule.UNKNOWN_PLACE, "structure_place_ids", f"unknown place(s): {', '.join(unknown_places)}")
+    if d.modality is Modality.SOS_MEDECINS:
+        if d.uses_interfaced_software is not None or d.editors or d.refuses_editor_slots:
+            _broken(
+                Rule.SOS_NO_SOFTWARE_QUESTION,
+                "uses_interfaced_software",
+                "SOS Médecins: no booking-software question, the association's manager enters availability",
+            )
+        return
+    if d.participates and d.uses_interfaced_software is None:
+        _broken(
+            Rule.SOFTWARE_ANSWER_REQUIRED,
+            "uses_interfaced_software",
+            "say whether you use an interfaced booking software",
+        )
+    if d.uses_interfaced_software:
+        if not d.editors:
+            _broken(Rule.EDITORS_REQUIRED, "editors", "with interfaced software, list the editors you use")
+        unknown = sorted(set(d.editors) - set(territory_editors))
+        if unknown:
+            _broken(
+                Rule.UNKNOWN_EDITOR,
+                "editors",
+                f"editor(s) not interfaced in this territory: {', '.join(unknown)}",
+            )
+    else:
+        if d.editors:
+            _broken(
+                Rule.EDITORS_WITHOUT_SOFTWARE, "editors", "editors are listed only with interfaced software"
+            )
+        if d.refuses_editor_slots and d.uses_interfaced_software is False:
+            _broken(
+                Rule.REFUSAL_NEEDS_SOFTWARE,
+                "refuses_editor_slots",
+                "refusing editor slots only applies with interfaced software",
+            )
+        if d.participates and d.uses_interfaced_software is False and not d.honour_two_hours:
+            _broken(
+                Rule.HONOUR_REQUIRED_WITHOUT_SOFTWARE,
+                "honour_two_hours",
+                "without interfaced software, declare on your honour 2 hours a week on the SAS agenda",
+            )
+    if d.participates and d.refuses_editor_slots and not d.honour_two_hours:
+        _broken(
+            Rule.HONOUR_REQUIRED_WHEN_REFUSING,
+            "honour_two_hours",
+            "refusing editor slots requires the honour declaration of 2 hours a week on the SAS agenda",
+        )
+
+
+def _broken(rule: Rule, field: str, message: str) -> None:
+    raise RuleViolation(message, field=field, rule=rule.value)
+
+
+def editor_synced(declaration: Declaration) -> bool:
+    """Slots come from the effecteur's editors: no manual agenda, no own info for the regulator."""
+    return bool(declaration.uses_interfaced_software) and not declaration.refuses_editor_slots
+
+
+def shown_editors(declaration: Declaration) -> frozenset[str]:
+    """The editors whose slots are polled and shown for this effecteur (never when refused)."""
+    return frozenset(declaration.editors) if editor_synced(declaration) else frozenset()
+
+
+def manual_agenda_allowed(declaration: Declaration | None) -> bool:
+    return declaration is None or not editor_synced(declaration)
