@@ -17,14 +17,14 @@ from typing import Any
 
 from sas_common import settings
 from sas_common.capabilities import API_ENTRYPOINT, FUNCTIONS, Capability
-from sas_common.jobs import JOBS
+from sas_common.jobs import JOBS, Job
 from sas_common.settings import function_environment
 from sas_common.territory import TerritoryConfig, load_territory, territory_path
 from sas_local import moto_adaptations
 from sas_local.aws import LocalAws
 from sas_local.gateway import HttpRequest, HttpResponse, LocalGateway
 from sas_local.issuer import LocalIssuer
-from sas_local.lambdas import REGISTRY
+from sas_local.lambdas import REGISTRY, Handler
 from sas_local.scheduler import LocalScheduler, run_job
 from sas_local.seed import seed_demo
 
@@ -108,7 +108,14 @@ class LocalPlatform:
             module = importlib.import_module(spec.module)
             REGISTRY.register(function_name(capability), getattr(module, API_ENTRYPOINT))
         for job in JOBS.values():
-            REGISTRY.register(job_function_name(job.name), lambda _event, _context, job=job: run_job(job))
+            REGISTRY.register(job_function_name(job.name), _job_entrypoint(job))
+
+
+def _job_entrypoint(job: Job) -> Handler:
+    def invoke(_event: Any, _context: Any) -> dict[str, Any]:
+        return run_job(job)
+
+    return invoke
 
 
 @contextmanager

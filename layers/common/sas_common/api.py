@@ -6,13 +6,16 @@ and calls `build_resolver(router)`; everything cross-cutting happens here, once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -27,7 +30,8 @@ PRINCIPAL = "principal"
 ROUTE = "route"
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
-Middleware = Callable[[APIGatewayHttpResolver, NextMiddleware], Response[Any]]
+Next = Callable[[APIGatewayHttpResolver], Response[Any]]
+Middleware = Callable[[APIGatewayHttpResolver, Next], Response[Any]]
 
 
 def new_router() -> Router:
@@ -39,11 +43,21 @@ def json_error(error: DomainError) -> Response[Any]:
     return Response(status_code=error.status, content_type="application/json", body=error.body())
 
 
+# Where powertools says a value came from; the field name alone is what the caller needs.
+_LOCATIONS = frozenset({"body", "path", "query", "header", "cookie"})
+
+
+def _field_name(location: Sequence[Any]) -> str:
+    parts = [str(part) for part in location]
+    if parts and parts[0] in _LOCATIONS:
+        parts = parts[1:]
+    return ".".join(parts)
+
+
 def _validation_error(exc: RequestValidationError) -> Response[Any]:
     """Name the first problem: its field and what is wrong. Malformed JSON is a 400, a bad field a 422."""
     first = exc.errors()[0]
-    location = [str(part) for part in first.get("loc", ()) if part != "body"]
-    field = ".".join(location) or None
+    field = _field_name(first.get("loc", ())) or None
     if first.get("type") == "json_invalid":
         reason = first.get("ctx", {}).get("error", "invalid JSON")
         return json_error(InvalidInput(f"the body is not valid JSON: {reason}"))
@@ -56,8 +70,7 @@ def _validation_error(exc: RequestValidationError) -> Response[Any]:
             "message": message,
             "field": field,
             "errors": [
-                {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": e.get("msg")}
-                for e in exc.errors()
+                {"field": _field_name(e.get("loc", ())), "message": e.get("msg")} for e in exc.errors()
             ],
         },
     )
@@ -66,7 +79,7 @@ def _validation_error(exc: RequestValidationError) -> Response[Any]:
 def _guard(routes: Mapping[str, Route]) -> Middleware:
     """Before any handler: the body size limit, the route's role check, and the principal in context."""
 
-    def guard(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    def guard(app: APIGatewayHttpResolver, next_middleware: Next) -> Response[Any]:
         event = app.current_event
         route = routes.get(event.route_key)
         if route is None:
@@ -86,12 +99,26 @@ def _guard(routes: Mapping[str, Route]) -> Middleware:
     return guard
 
 
+class _GuardThenValidate(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation always runs first; this puts the guard ahead of it, so a caller
+    without the right token or role gets 401/403, never a validation report on a body it may not send."""
+
+    def __init__(self, guard: Middleware) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._guard = guard
+
+    def handler(self, app: Any, next_middleware: NextMiddleware) -> Response[Any]:
+        return self._guard(
+            app, lambda inner: OpenAPIRequestValidationMiddleware.handler(self, inner, next_middleware)
+        )
+
+
 def build_resolver(*routers: Router, routes: Mapping[str, Route] = ROUTES_BY_KEY) -> APIGatewayHttpResolver:
     """A resolver for the routers' handlers; `routes` (the platform's route table) decides access."""
     app = APIGatewayHttpResolver(enable_validation=True)
     for router in routers:
         app.include_router(router)
-    app.use(middlewares=[_guard(routes)])
+    app._request_validation_middleware = _GuardThenValidate(_guard(routes))
 
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def _domain_error(exc: DomainError) -> Response[Any]:
