@@ -5,6 +5,8 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
+# jsii (the CDK's node bridge) warns at length about Node 20's end of life; the CDK runs fine on it.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 # Capability packages (functions/), the shared layer, the local runtime and infra are importable as in Lambda.
 export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)/layers/common:$(CURDIR)/local:$(CURDIR)
 TERRITORY ?= demo

@@ -7,13 +7,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ingest.routes import router
+from ingest.routes import ROUTERS
 from sas_common.api import http_function
 from sas_common.jobs import EXPIRE_SLOTS
 from sas_common.observability import logger, metrics
 from sas_common.slots.expiry import expire_slots
 
-app, lambda_handler = http_function(router)
+app, lambda_handler = http_function(*ROUTERS)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -51,3 +51,6 @@ def docs() -> Response[Any]:
         None,
     )
     return Response(status_code=200, content_type="text/html", body=html)
+
+
+ROUTERS = (router,)

@@ -5,3 +5,5 @@ from __future__ import annotations
 from sas_common.api import new_router
 
 router = new_router()
+
+ROUTERS = (router,)

@@ -14,7 +14,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sas_common.auth import CLAIM_ACTS_FOR, CLAIM_EDITOR, CLAIM_ROLE, CLAIM_STRUCTURE
+from sas_common.auth import CLAIM_EDITOR, CLAIM_ROLE, CLAIM_STRUCTURE
 from sas_common.errors import Unauthenticated
 
 LOCAL_ISSUER = "http://127.0.0.1/_local/issuer"
@@ -39,7 +39,6 @@ class LocalIssuer:
         sub: str,
         editor_id: str | None = None,
         structure_id: str | None = None,
-        acts_for: list[str] | None = None,
         lifetime_seconds: int = TOKEN_LIFETIME_SECONDS,
     ) -> str:
         now = int(time.time())
@@ -55,7 +54,6 @@ class LocalIssuer:
         optional = {
             CLAIM_EDITOR: editor_id,
             CLAIM_STRUCTURE: structure_id,
-            CLAIM_ACTS_FOR: " ".join(acts_for) if acts_for else None,
         }
         claims.update({name: value for name, value in optional.items() if value})
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.key_id})

@@ -33,16 +33,17 @@ DESCRIPTION = (
 )
 
 
-def capability_router(capability: Capability) -> Router:
-    router = importlib.import_module(f"{capability.value}.routes").router
-    assert isinstance(router, Router)
-    return router
+def capability_routers(capability: Capability) -> tuple[Router, ...]:
+    """The routers a capability's handler serves (`<capability>.routes.ROUTERS`)."""
+    routers = importlib.import_module(f"{capability.value}.routes").ROUTERS
+    assert all(isinstance(router, Router) for router in routers)
+    return tuple(routers)
 
 
-def registered_route_keys(router: Router) -> set[str]:
-    """`METHOD /path/{param}` of every handler a router registers (powertools keys its routes by rule)."""
+def registered_route_keys(routers: tuple[Router, ...]) -> set[str]:
+    """`METHOD /path/{param}` of every handler the routers register (powertools keys its routes by rule)."""
     keys: set[str] = set()
-    for rule, methods, *_ in router._routes:
+    for rule, methods, *_ in (key for router in routers for key in router._routes):
         path = rule.replace("<", "{").replace(">", "}")
         keys.update(f"{method} {path}" for method in methods)
     return keys
@@ -51,7 +52,8 @@ def registered_route_keys(router: Router) -> set[str]:
 def build_document() -> dict[str, Any]:
     app = APIGatewayHttpResolver(enable_validation=True)
     for capability in Capability:
-        app.include_router(capability_router(capability))
+        for router in capability_routers(capability):
+            app.include_router(router)
     document: dict[str, Any] = json.loads(
         app.get_openapi_json_schema(
             title=TITLE,

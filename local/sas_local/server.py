@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sas_common.auth import Role
 from sas_common.errors import DomainError, InvalidInput, NotFound, PayloadTooLarge
-from sas_common.identifiers import NATIONAL_ID_PATTERN
 from sas_common.jobs import JOBS
 from sas_common.observability import logger
 from sas_local.gateway import HttpRequest, HttpResponse, error_response
@@ -32,7 +31,6 @@ class TokenRequest(BaseModel):
     sub: Annotated[str, Field(min_length=1, max_length=200)]
     editor_id: str | None = None
     structure_id: str | None = None
-    acts_for: list[Annotated[str, Field(pattern=NATIONAL_ID_PATTERN)]] = Field(default_factory=list)
     lifetime_seconds: Annotated[int, Field(ge=1, le=24 * 3600)] = TOKEN_LIFETIME_SECONDS
 
 
@@ -69,7 +67,6 @@ def _token(platform: LocalPlatform, body: bytes) -> HttpResponse:
         sub=wanted.sub,
         editor_id=wanted.editor_id,
         structure_id=wanted.structure_id,
-        acts_for=wanted.acts_for,
         lifetime_seconds=wanted.lifetime_seconds,
     )
     return _json(200, {"access_token": token, "token_type": "Bearer", "expires_in": wanted.lifetime_seconds})

@@ -3,7 +3,7 @@ with their capabilities; this pins the behaviour they inherit)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pydantic import BaseModel, Field
@@ -46,7 +46,7 @@ def call(platform: LocalPlatform) -> Any:  # the platform fixture provides the v
     def invoke(route: Route, path: str, body: bytes, claims: dict[str, str] | None) -> tuple[int, Any]:
         request = HttpRequest("POST", path, "", {"content-type": "application/json"}, body)
         event = api_gateway_event(request, route.key, {"name": path.rsplit("/", 1)[-1]}, claims)
-        result = app.resolve(event, LambdaContext("test"))
+        result = app.resolve(event, cast(Any, LambdaContext("test")))
         import json
 
         return result["statusCode"], json.loads(result["body"])

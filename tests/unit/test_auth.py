@@ -22,13 +22,13 @@ OTHER_DOCTOR = "810000000002"
 STRUCTURE = "SIRET-123"
 
 EFFECTEUR = Principal(DOCTOR, Role.EFFECTEUR)
-DELEGATE = Principal("delegate-1", Role.DELEGATE, acts_for=frozenset({DOCTOR}))
+DELEGATE = Principal("delegate-1", Role.DELEGATE)
 MANAGER = Principal("manager-1", Role.STRUCTURE_MANAGER, structure_id=STRUCTURE)
 REGULATOR = Principal("regulator-1", Role.REGULATOR)
 ADMIN = Principal("admin-1", Role.TERRITORY_ADMIN)
 EDITOR = Principal("client-1", Role.EDITOR, editor_id="doctolib")
 
-OWN_CARD = Target(DOCTOR, frozenset({STRUCTURE}))
+OWN_CARD = Target(DOCTOR, frozenset({STRUCTURE}), approved_delegates=frozenset({"delegate-1"}))
 OTHER_CARD = Target(OTHER_DOCTOR, frozenset({"SIRET-999"}))
 
 
@@ -102,11 +102,6 @@ def test_unusable_claims_are_unauthenticated(claims: dict[str, str] | None, mess
 
 def test_claims_map_to_a_principal() -> None:
     principal = principal_from_claims(
-        {
-            "sub": "d-1",
-            "sas_role": "delegate",
-            "sas_acts_for": f"{DOCTOR} {OTHER_DOCTOR}",
-            "sas_structure_id": "",
-        }
+        {"sub": "m-1", "sas_role": "structure_manager", "sas_structure_id": "S1"}
     )
-    assert principal == Principal("d-1", Role.DELEGATE, acts_for=frozenset({DOCTOR, OTHER_DOCTOR}))
+    assert principal == Principal("m-1", Role.STRUCTURE_MANAGER, structure_id="S1")

@@ -4,7 +4,7 @@ import pytest
 
 from sas_common.capabilities import Capability
 from sas_common.routes import EFFECTEUR_CARD, HEALTH, ROUTES, match
-from sas_local.openapi import capability_router, registered_route_keys
+from sas_local.openapi import capability_routers, registered_route_keys
 
 
 def test_match_finds_the_route_and_its_parameters() -> None:
@@ -27,7 +27,7 @@ def test_route_keys_are_unique() -> None:
 @pytest.mark.parametrize("capability", list(Capability))
 def test_each_capability_handles_exactly_its_routes(capability: Capability) -> None:
     declared = {route.key for route in ROUTES if route.capability is capability}
-    assert registered_route_keys(capability_router(capability)) == declared
+    assert registered_route_keys(capability_routers(capability)) == declared
 
 
 def test_only_documentation_and_health_are_public() -> None:

@@ -20,7 +20,6 @@ CLAIM_SUBJECT = "sub"
 CLAIM_ROLE = "sas_role"
 CLAIM_EDITOR = "sas_editor_id"
 CLAIM_STRUCTURE = "sas_structure_id"
-CLAIM_ACTS_FOR = "sas_acts_for"  # a delegate's approved principals, space-separated national ids
 
 
 class Role(StrEnum):
@@ -43,6 +42,12 @@ class Action(StrEnum):
     BOOK = "book"
     READ_ELIGIBILITY = "read_eligibility"
     EDITOR_PUSH = "editor_push"
+    READ_PARTICIPATION = "read_participation"
+    RESET_DECLARATIONS = "reset_declarations"
+    DECLARE_STRUCTURE_PARTICIPATION = "declare_structure_participation"
+    EDIT_REGULATOR_INFO = "edit_regulator_info"
+    REQUEST_DELEGATE = "request_delegate"
+    APPROVE_DELEGATE = "approve_delegate"
 
 
 class Scope(StrEnum):
@@ -91,6 +96,20 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.BOOK: {R.REGULATOR: Scope.TERRITORY},
     Action.READ_ELIGIBILITY: {R.EFFECTEUR: Scope.OWN, R.TERRITORY_ADMIN: Scope.TERRITORY},
     Action.EDITOR_PUSH: {R.EDITOR: Scope.SELF_EDITOR},
+    Action.READ_PARTICIPATION: {
+        R.EFFECTEUR: Scope.OWN,
+        R.STRUCTURE_MANAGER: Scope.STRUCTURE,
+        R.TERRITORY_ADMIN: Scope.TERRITORY,
+    },
+    Action.RESET_DECLARATIONS: {R.TERRITORY_ADMIN: Scope.TERRITORY},
+    Action.DECLARE_STRUCTURE_PARTICIPATION: {
+        R.STRUCTURE_MANAGER: Scope.STRUCTURE,
+        R.TERRITORY_ADMIN: Scope.TERRITORY,
+    },
+    # An editor-synced effecteur's info is written by the territory (checked by the handler).
+    Action.EDIT_REGULATOR_INFO: {R.EFFECTEUR: Scope.OWN, R.TERRITORY_ADMIN: Scope.TERRITORY},
+    Action.REQUEST_DELEGATE: {R.EFFECTEUR: Scope.OWN, R.TERRITORY_ADMIN: Scope.TERRITORY},
+    Action.APPROVE_DELEGATE: {R.TERRITORY_ADMIN: Scope.TERRITORY},
 }
 
 
@@ -100,7 +119,6 @@ class Principal:
     role: Role
     editor_id: str | None = None
     structure_id: str | None = None
-    acts_for: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -110,6 +128,9 @@ class Target:
     national_id: str | None = None
     structure_ids: frozenset[str] = field(default_factory=frozenset)
     editor_id: str | None = None
+    # Delegates a territory admin approved for this effecteur (stored with the effecteur, not in tokens:
+    # an approval or a revocation takes effect at once).
+    approved_delegates: frozenset[str] = field(default_factory=frozenset)
 
 
 def principal_from_claims(claims: Mapping[str, Any] | None) -> Principal:
@@ -126,14 +147,11 @@ def principal_from_claims(claims: Mapping[str, Any] | None) -> Principal:
     editor_id = claims.get(CLAIM_EDITOR) or None
     if role is Role.EDITOR and not editor_id:
         raise Unauthenticated(f"an editor token must carry '{CLAIM_EDITOR}'")
-    acts_for_raw = claims.get(CLAIM_ACTS_FOR) or ""
-    acts_for = acts_for_raw if isinstance(acts_for_raw, list) else str(acts_for_raw).split()
     return Principal(
         subject=subject,
         role=role,
         editor_id=str(editor_id) if editor_id else None,
         structure_id=str(claims.get(CLAIM_STRUCTURE)) if claims.get(CLAIM_STRUCTURE) else None,
-        acts_for=frozenset(str(nid) for nid in acts_for),
     )
 
 
@@ -151,7 +169,7 @@ def authorize(principal: Principal, action: Action, target: Target) -> None:
     allowed = {
         Scope.TERRITORY: True,
         Scope.OWN: target.national_id is not None and target.national_id == principal.subject,
-        Scope.PRINCIPAL: target.national_id is not None and target.national_id in principal.acts_for,
+        Scope.PRINCIPAL: principal.subject in target.approved_delegates,
         Scope.STRUCTURE: principal.structure_id is not None
         and principal.structure_id in target.structure_ids,
         Scope.SELF_EDITOR: target.editor_id is not None and target.editor_id == principal.editor_id,

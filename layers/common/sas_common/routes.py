@@ -56,11 +56,76 @@ class Route:
 HEALTH = Route("GET", "/health", Capability.META, None, "liveness")
 OPENAPI = Route("GET", "/openapi.json", Capability.META, None, "OpenAPI 3 document of every route")
 DOCS = Route("GET", "/docs", Capability.META, None, "Swagger UI")
-EFFECTEUR_CARD = Route(
-    "GET", "/effecteurs/{national_id}", Capability.AGENDA, Action.READ_CARD, "the effecteur's card"
+A = Action
+AGENDA = Capability.AGENDA
+EFF = "/effecteurs/{national_id}"
+
+EFFECTEUR_CARD = Route("GET", EFF, AGENDA, A.READ_CARD, "the effecteur's card")
+DIRECTORY_IMPORT = Route(
+    "POST", "/directory/imports", AGENDA, A.IMPORT_DIRECTORY, "import the national directory extract (RPPS)"
+)
+PARTICIPATION_PUT = Route(
+    "PUT", f"{EFF}/participation", AGENDA, A.DECLARE_PARTICIPATION, "declare participation (a new version)"
+)
+PARTICIPATION_GET = Route(
+    "GET", f"{EFF}/participation", AGENDA, A.READ_PARTICIPATION, "current declaration and its history"
+)
+DECLARATIONS_RESET = Route(
+    "POST", "/participations/reset", AGENDA, A.RESET_DECLARATIONS, "reset every declaration to defaults"
+)
+STRUCTURE_PARTICIPATION_PUT = Route(
+    "PUT",
+    "/structures/{structure_id}/participation",
+    AGENDA,
+    A.DECLARE_STRUCTURE_PARTICIPATION,
+    "a health centre's or SOS association's declaration",
+)
+AVAILABILITY_CREATE = Route("POST", f"{EFF}/availabilities", AGENDA, A.EDIT_AGENDA, "create an availability")
+AVAILABILITY_EDIT = Route(
+    "PATCH", f"{EFF}/availabilities/{{availability_id}}", AGENDA, A.EDIT_AGENDA, "edit occurrence or series"
+)
+AVAILABILITY_DELETE = Route(
+    "DELETE",
+    f"{EFF}/availabilities/{{availability_id}}",
+    AGENDA,
+    A.EDIT_AGENDA,
+    "delete occurrence or series",
+)
+AGENDA_GET = Route("GET", f"{EFF}/agenda", AGENDA, A.READ_AGENDA, "occurrences in a span")
+UNAVAILABILITY_PUT = Route(
+    "PUT",
+    f"{EFF}/places/{{place_id}}/unavailability",
+    AGENDA,
+    A.EDIT_UNAVAILABILITY,
+    "a place's unavailability (indefinite or up to 3 periods)",
+)
+REGULATOR_INFO_PUT = Route(
+    "PUT", f"{EFF}/regulator-info", AGENDA, A.EDIT_REGULATOR_INFO, "info for the regulator"
+)
+DELEGATE_REQUEST = Route("POST", f"{EFF}/delegates", AGENDA, A.REQUEST_DELEGATE, "request a delegate")
+DELEGATE_APPROVE = Route(
+    "POST", f"{EFF}/delegates/{{delegate_id}}/approve", AGENDA, A.APPROVE_DELEGATE, "approve a delegate"
 )
 
-ROUTES: tuple[Route, ...] = (HEALTH, OPENAPI, DOCS, EFFECTEUR_CARD)
+ROUTES: tuple[Route, ...] = (
+    HEALTH,
+    OPENAPI,
+    DOCS,
+    EFFECTEUR_CARD,
+    DIRECTORY_IMPORT,
+    PARTICIPATION_PUT,
+    PARTICIPATION_GET,
+    DECLARATIONS_RESET,
+    STRUCTURE_PARTICIPATION_PUT,
+    AVAILABILITY_CREATE,
+    AVAILABILITY_EDIT,
+    AVAILABILITY_DELETE,
+    AGENDA_GET,
+    UNAVAILABILITY_PUT,
+    REGULATOR_INFO_PUT,
+    DELEGATE_REQUEST,
+    DELEGATE_APPROVE,
+)
 ROUTES_BY_KEY: dict[str, Route] = {route.key: route for route in ROUTES}
 
 

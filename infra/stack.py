@@ -1,0 +1,51 @@
+"""The stack of one territory: `Sas-<code>`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack, Tags
+from constructs import Construct
+
+from infra.constructs.api import Api
+from infra.constructs.compute import Compute
+from infra.constructs.layer import CommonLayer
+from infra.constructs.monitoring import Monitoring
+from infra.constructs.schedules import Schedules
+from infra.constructs.storage import Tables
+from sas_common.territory import TerritoryConfig
+
+
+def stack_name(code: str) -> str:
+    return f"Sas-{code}"
+
+
+class TerritoryStack(Stack):
+    """Tables, common layer, functions, HTTP API, schedules and alarms of one territory."""
+
+    def __init__(self, scope: Construct, territory: TerritoryConfig, **kwargs: Any) -> None:
+        tags = {"territory": territory.code, "application": "sas-platform"}
+        super().__init__(
+            scope,
+            stack_name(territory.code),
+            description=f"SAS platform — {territory.name}",
+            tags=tags,
+            **kwargs,
+        )
+        for key, value in tags.items():
+            Tags.of(self).add(key, value)
+        self.territory = territory
+        self.storage = Tables(self, "Tables")
+        self.layer = CommonLayer(self, "CommonLayer")
+        self.compute = Compute(
+            self, "Functions", territory=territory, tables=self.storage, layer=self.layer.layer
+        )
+        self.api = Api(self, "Api", territory=territory, functions=self.compute.functions)
+        self.schedules = Schedules(self, "Schedules", compute=self.compute)
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            territory=territory,
+            functions=self.compute.all_functions,
+            http_api=self.api.http_api,
+        )

@@ -1,0 +1,540 @@
+"""The territory stack, synthesised offline (no credentials, no Docker, layer bundling skipped)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from aws_cdk import App, BundlingOptions, DockerImage
+from aws_cdk.assertions import Annotations, Match, Template
+from cdk_nag import AwsSolutionsChecks
+
+from infra import REPO_ROOT
+from infra.app import build_app, load, main
+from infra.constructs.api import jwt_issuer, split_s3_uri
+from infra.constructs.compute import environment, retention_days
+from infra.constructs.layer import (
+    BUNDLING_IMAGE,
+    PYPROJECT,
+    RUNTIME_PROVIDED,
+    LocalLayerBundling,
+    requirement_name,
+    runtime_requirements,
+)
+from infra.stack import TerritoryStack
+from sas_common.capabilities import FUNCTIONS
+from sas_common.jobs import JOBS, Job
+from sas_common.routes import ROUTES, Route
+from sas_common.settings import TERRITORY_ENV
+from sas_common.tables import TABLES, TableDef
+from sas_common.territory import CustomDomain, TerritoryConfig, TerritoryConfigError
+from sas_local.aws import create_table_request
+
+pytestmark = pytest.mark.cdk
+
+# No stack is bundled: the layer is not built (its bundling is tested on its own, below).
+NO_BUNDLING: dict[str, Any] = {"aws:cdk:bundling-stacks": []}
+
+
+@dataclass
+class Synth:
+    territory: TerritoryConfig
+    app: App
+    stack: TerritoryStack
+    template: Template
+    outdir: Path
+
+    def resources(self, kind: str) -> dict[str, Any]:
+        return dict(self.template.find_resources(kind))
+
+    def function_id(self, handler: str) -> str:
+        [logical_id] = [
+            logical_id
+            for logical_id, resource in self.resources("AWS::Lambda::Function").items()
+            if resource["Properties"]["Handler"] == handler
+        ]
+        return logical_id
+
+
+def synthesise(territory: TerritoryConfig, outdir: Path) -> Synth:
+    app, stack = build_app(territory, outdir=str(outdir), context=NO_BUNDLING)
+    app.synth()  # runs cdk-nag and CloudFormation validation: an unacknowledged finding raises here
+    return Synth(territory, app, stack, Template.from_stack(stack), outdir)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return synthesise(load("demo"), tmp_path_factory.mktemp("cdk-demo"))
+
+
+@pytest.fixture(scope="module")
+def with_domain(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    territory = load("demo").model_copy(
+        update={
+            "code": "demo-mtls",
+            "alarm_email": "ops@example.org",
+            "log_retention_days": 100,
+            "custom_domain": CustomDomain(
+                domain_name="api.demo.sas.example.org",
+                certificate_arn="arn:aws:acm:eu-west-3:123456789012:certificate/00000000-0000-0000-0000-000000000000",
+                truststore_uri="s3://sas-truststores/demo/editors-ca.pem",
+                truststore_version="v42",
+            ),
+        }
+    )
+    return synthesise(territory, tmp_path_factory.mktemp("cdk-mtls"))
+
+
+# --- tables -----------------------------------------------------------------------------------------------
+
+
+def _table(synth: Synth, definition: TableDef) -> dict[str, Any]:
+    expected = create_table_request(definition, "unused")
+    indexes = expected.get("GlobalSecondaryIndexes", [])
+    matches = [
+        resource
+        for resource in synth.resources("AWS::DynamoDB::Table").values()
+        if resource["Properties"]["KeySchema"] == expected["KeySchema"]
+        and resource["Properties"].get("GlobalSecondaryIndexes", []) == indexes
+    ]
+    assert len(matches) == 1, f"table {definition.logical_name}: {len(matches)} matching tables"
+    table: dict[str, Any] = matches[0]
+    return table
+
+
+def test_one_table_per_definition(demo: Synth) -> None:
+    assert len(demo.resources("AWS::DynamoDB::Table")) == len(TABLES)
+
+
+@pytest.mark.parametrize("definition", TABLES, ids=lambda definition: definition.logical_name)
+def test_table_matches_its_definition(demo: Synth, definition: TableDef) -> None:
+    # The local runtime's CreateTable request is the reference: same keys, indexes and projections.
+    expected = create_table_request(definition, "unused")
+    table = _table(demo, definition)
+    properties = table["Properties"]
+    assert sorted(properties["AttributeDefinitions"], key=str) == sorted(
+        expected["AttributeDefinitions"], key=str
+    )
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["DeletionProtectionEnabled"] is True
+    assert properties["SSESpecification"] == {"SSEEnabled": True}  # AWS-managed KMS key
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    if definition.ttl_attribute:
+        assert properties["TimeToLiveSpecification"] == {
+            "AttributeName": definition.ttl_attribute,
+            "Enabled": True,
+        }
+    else:
+        assert "TimeToLiveSpecification" not in properties
+
+
+def test_expiry_index_is_keys_only(demo: Synth) -> None:
+    slots = next(definition for definition in TABLES if definition.logical_name == "slots")
+    indexes = {
+        index["IndexName"]: index for index in _table(demo, slots)["Properties"]["GlobalSecondaryIndexes"]
+    }
+    assert indexes["by_expiry"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert indexes["by_cell_day"]["Projection"] == {"ProjectionType": "ALL"}
+
+
+# --- functions ----------------------------------------------------------------------------------------------
+
+
+def test_one_function_per_spec_and_job(demo: Synth) -> None:
+    assert len(demo.resources("AWS::Lambda::Function")) == len(FUNCTIONS) + len(JOBS)
+    assert set(demo.stack.compute.functions) == set(FUNCTIONS)
+    assert set(demo.stack.schedules.functions) == set(JOBS)
+
+
+@pytest.mark.parametrize("capability", list(FUNCTIONS), ids=str)
+def test_function_of_each_capability(demo: Synth, capability: Any) -> None:
+    spec = FUNCTIONS[capability]
+    function = demo.resources("AWS::Lambda::Function")[demo.function_id(spec.handler())]
+    properties = function["Properties"]
+    assert properties["Runtime"] == "python3.12"
+    assert properties["Architectures"] == ["arm64"]
+    assert properties["MemorySize"] == spec.memory_mb
+    assert properties["Timeout"] == spec.timeout_seconds
+    assert properties["TracingConfig"] == {"Mode": "Active"}
+    [layer_id] = demo.resources("AWS::Lambda::LayerVersion")
+    assert properties["Layers"] == [{"Ref": layer_id}]
+    assert "LogGroup" in properties["LoggingConfig"]
+    variables = properties["Environment"]["Variables"]
+    assert {table.env_var for table in TABLES} <= set(variables)
+    assert TerritoryConfig.model_validate_json(variables[TERRITORY_ENV]) == demo.territory
+    assert variables["POWERTOOLS_LOG_LEVEL"] == "INFO"
+
+
+def test_function_code_holds_only_its_capability(demo: Synth) -> None:
+    for capability, spec in FUNCTIONS.items():
+        function = demo.resources("AWS::Lambda::Function")[demo.function_id(spec.handler())]
+        asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+        staged = demo.outdir / f"asset.{asset_hash}"
+        assert sorted(path.name for path in staged.iterdir()) == [capability.value]
+        assert (staged / capability.value / "handler.py").is_file()
+        assert not list(staged.rglob("__pycache__"))
+        assert not list(staged.rglob("*.pyc"))
+
+
+def test_functions_read_and_write_every_table_and_index_by_name(demo: Synth) -> None:
+    policies = demo.resources("AWS::IAM::Policy").values()
+    text = json.dumps(list(policies))
+    assert "/index/*" not in text
+    for definition in TABLES:
+        for index in definition.indexes:
+            assert text.count(f"/index/{index.name}") == len(FUNCTIONS) + len(JOBS)
+
+
+def test_log_groups_have_the_territory_retention(demo: Synth, with_domain: Synth) -> None:
+    demo_groups = demo.resources("AWS::Logs::LogGroup").values()
+    assert len(demo_groups) == len(FUNCTIONS) + len(JOBS) + 1  # + API access logs
+    assert {group["Properties"]["RetentionInDays"] for group in demo_groups} == {90}
+    # 100 days is not a CloudWatch period: the next longer one is kept.
+    domain_groups = with_domain.resources("AWS::Logs::LogGroup").values()
+    assert {group["Properties"]["RetentionInDays"] for group in domain_groups} == {120}
+
+
+def test_a_territory_too_large_for_the_lambda_environment_is_refused() -> None:
+    demo = load("demo")
+    editors = [demo.editors[0].model_copy(update={"id": f"editor-{n}"}) for n in range(20)]
+    large = demo.model_copy(update={"editors": editors})
+    tables = SimpleNamespace(table_names={table.logical_name: "token" for table in TABLES})
+    assert environment(demo, tables)[TERRITORY_ENV]  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="4096-byte limit"):
+        environment(large, tables)  # type: ignore[arg-type]
+
+
+def test_retention_rounds_up_to_an_allowed_period() -> None:
+    assert retention_days(1)[0] == 1
+    assert retention_days(2)[0] == 3
+    assert retention_days(90)[0] == 90
+    assert retention_days(91)[0] == 120
+    assert retention_days(3653)[0] == 3653
+    assert retention_days(5000)[0] == 0  # forever
+
+
+# --- HTTP API ---------------------------------------------------------------------------------------------
+
+
+def _integration_function(synth: Synth, route_resource: dict[str, Any]) -> str:
+    integration_id = route_resource["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
+    integration = synth.resources("AWS::ApiGatewayV2::Integration")[integration_id]
+    function_id: str = integration["Properties"]["IntegrationUri"]["Fn::GetAtt"][0]
+    return function_id
+
+
+def test_one_route_per_entry(demo: Synth) -> None:
+    routes = demo.resources("AWS::ApiGatewayV2::Route").values()
+    assert sorted(resource["Properties"]["RouteKey"] for resource in routes) == sorted(
+        route.key for route in ROUTES
+    )
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.key)
+def test_route_authorisation_and_target(demo: Synth, route: Route) -> None:
+    [resource] = [
+        resource
+        for resource in demo.resources("AWS::ApiGatewayV2::Route").values()
+        if resource["Properties"]["RouteKey"] == route.key
+    ]
+    [authorizer_id] = demo.resources("AWS::ApiGatewayV2::Authorizer")
+    if route.protected:
+        assert resource["Properties"]["AuthorizationType"] == "JWT"
+        assert resource["Properties"]["AuthorizerId"] == {"Ref": authorizer_id}
+    else:
+        assert resource["Properties"]["AuthorizationType"] == "NONE"
+        assert "AuthorizerId" not in resource["Properties"]
+    assert _integration_function(demo, resource) == demo.function_id(FUNCTIONS[route.capability].handler())
+
+
+def test_jwt_authorizer_trusts_pro_sante_connect(demo: Synth) -> None:
+    demo.template.has_resource_properties(
+        "AWS::ApiGatewayV2::Authorizer",
+        {
+            "AuthorizerType": "JWT",
+            "IdentitySource": ["$request.header.Authorization"],
+            "JwtConfiguration": {
+                "Issuer": "https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet",
+                "Audience": demo.territory.pro_sante_connect.audience,
+            },
+        },
+    )
+
+
+def test_jwt_issuer_drops_only_the_slash_pydantic_adds() -> None:
+    from pydantic import HttpUrl
+
+    assert jwt_issuer(HttpUrl("https://idp.example")) == "https://idp.example"
+    assert jwt_issuer(HttpUrl("https://idp.example/realms/x")) == "https://idp.example/realms/x"
+    assert jwt_issuer(HttpUrl("https://idp.example/realms/x/")) == "https://idp.example/realms/x/"
+
+
+def test_default_stage_logs_and_throttles(demo: Synth) -> None:
+    [stage] = demo.resources("AWS::ApiGatewayV2::Stage").values()
+    properties = stage["Properties"]
+    assert properties["StageName"] == "$default"
+    assert properties["AutoDeploy"] is True
+    assert properties["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 200, "ThrottlingRateLimit": 100}
+    log_format = json.loads(properties["AccessLogSettings"]["Format"])
+    assert {"requestId", "routeKey", "status", "ip"} <= set(log_format)
+    assert "Fn::GetAtt" in properties["AccessLogSettings"]["DestinationArn"]
+    demo.template.has_output("ApiUrl", {})
+
+
+def test_no_custom_domain_without_configuration(demo: Synth) -> None:
+    demo.template.resource_count_is("AWS::ApiGatewayV2::DomainName", 0)
+
+
+def test_custom_domain_with_mutual_tls(with_domain: Synth) -> None:
+    with_domain.template.has_resource_properties(
+        "AWS::ApiGatewayV2::DomainName",
+        {
+            "DomainName": "api.demo.sas.example.org",
+            "DomainNameConfigurations": [
+                Match.object_like(
+                    {
+                        "CertificateArn": with_domain.territory.custom_domain.certificate_arn,  # type: ignore[union-attr]
+                        "EndpointType": "REGIONAL",
+                        "SecurityPolicy": "TLS_1_2",
+                    }
+                )
+            ],
+            "MutualTlsAuthentication": {
+                "TruststoreUri": "s3://sas-truststores/demo/editors-ca.pem",
+                "TruststoreVersion": "v42",
+            },
+        },
+    )
+    with_domain.template.resource_count_is("AWS::ApiGatewayV2::ApiMapping", 1)
+    with_domain.template.has_output("CustomDomainTarget", {})
+
+
+def test_truststore_uri_needs_a_key() -> None:
+    assert split_s3_uri("s3://bucket/a/b.pem") == ("bucket", "a/b.pem")
+    with pytest.raises(ValueError, match="s3://<bucket>/<key>"):
+        split_s3_uri("s3://bucket")
+
+
+# --- schedules ----------------------------------------------------------------------------------------------
+
+
+def _rate(job: Job) -> str:
+    return f"rate({job.every_minutes} minute{'s' if job.every_minutes != 1 else ''})"
+
+
+@pytest.mark.parametrize("job", list(JOBS.values()), ids=lambda job: job.name)
+def test_one_rule_per_job_targeting_its_entrypoint(demo: Synth, job: Job) -> None:
+    rules = [
+        rule["Properties"]
+        for rule in demo.resources("AWS::Events::Rule").values()
+        if rule["Properties"].get("ScheduleExpression") == _rate(job)
+    ]
+    assert len(rules) == 1
+    [target] = rules[0]["Targets"]
+    handler = FUNCTIONS[job.capability].handler(job.entrypoint)
+    assert target["Arn"] == {"Fn::GetAtt": [demo.function_id(handler), "Arn"]}
+    assert 0 <= target["RetryPolicy"]["MaximumRetryAttempts"] <= 2
+    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] >= 60
+
+
+def test_one_rule_per_job(demo: Synth) -> None:
+    assert len(demo.resources("AWS::Events::Rule")) == len(JOBS)
+
+
+# --- monitoring ---------------------------------------------------------------------------------------------
+
+
+def test_an_error_alarm_per_function(demo: Synth) -> None:
+    [topic_id] = demo.resources("AWS::SNS::Topic")
+    alarms = demo.resources("AWS::CloudWatch::Alarm").values()
+    watched = {
+        alarm["Properties"]["Dimensions"][0]["Value"]["Ref"]
+        for alarm in alarms
+        if alarm["Properties"].get("MetricName") == "Errors"
+    }
+    assert watched == set(demo.resources("AWS::Lambda::Function"))
+    for alarm in alarms:
+        properties = alarm["Properties"]
+        assert properties["Threshold"] == 1
+        assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert properties["Period"] == 300
+        assert properties["AlarmActions"] == [{"Ref": topic_id}]
+
+
+def test_an_alarm_on_api_server_errors(demo: Synth) -> None:
+    demo.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "5xx", "Namespace": "AWS/ApiGateway", "Threshold": 1}
+    )
+
+
+def test_alarm_topic_is_encrypted_and_ssl_only(demo: Synth, with_domain: Synth) -> None:
+    [topic] = demo.resources("AWS::SNS::Topic").values()
+    assert "KmsMasterKeyId" in topic["Properties"]
+    demo.template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                        )
+                    ]
+                )
+            }
+        },
+    )
+    demo.template.resource_count_is("AWS::SNS::Subscription", 0)
+    with_domain.template.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.org"}
+    )
+
+
+# --- stack, app, cdk-nag ----------------------------------------------------------------------------------
+
+
+def test_stack_name_and_tags(demo: Synth) -> None:
+    assert demo.stack.stack_name == "Sas-demo"
+    assert demo.stack.tags.tag_values()["territory"] == "demo"
+    [table, *_] = demo.resources("AWS::DynamoDB::Table").values()
+    assert {"Key": "territory", "Value": "demo"} in table["Properties"]["Tags"]
+
+
+@pytest.mark.parametrize("variant", ["demo", "with_domain"])
+def test_no_unacknowledged_cdk_nag_finding(variant: str, request: pytest.FixtureRequest) -> None:
+    synth: Synth = request.getfixturevalue(variant)
+    report = AwsSolutionsChecks(verbose=True).validate_scope(synth.stack)
+    findings = [
+        (violation.rule_name, [resource.construct_path for resource in violation.violating_resources])
+        for violation in report.violations
+    ]
+    assert findings == []
+    annotations = Annotations.from_stack(synth.stack)
+    assert annotations.find_error("*", Match.string_like_regexp("AwsSolutions-.*")) == []
+    assert annotations.find_warning("*", Match.string_like_regexp("AwsSolutions-.*")) == []
+    # Nor any other CDK warning (deprecated API, ignored property...).
+    assert annotations.find_warning("*", Match.any_value()) == []
+
+
+def _run_app(*args: str, context: dict[str, Any] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CDK_")}
+    if context is not None:
+        env["CDK_CONTEXT_JSON"] = json.dumps(context)
+    return subprocess.run(  # noqa: S603 - our own module, fixed arguments
+        [sys.executable, "-m", "infra.app", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_app_rejects_an_unknown_territory(tmp_path: Path) -> None:
+    result = _run_app("--territory", "no-such-territory", "--outdir", str(tmp_path))
+    assert result.returncode == 2
+    assert "infra/territories/no-such-territory.json" in result.stderr
+
+
+def test_app_asks_for_a_territory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("CDK_CONTEXT_JSON", raising=False)
+    assert main(["--outdir", str(tmp_path)]) == 2
+    stderr = capsys.readouterr().err
+    assert "--territory <code>" in stderr
+    assert "-c territory=<code>" in stderr
+
+
+def test_app_reads_the_territory_from_cdk_context(tmp_path: Path) -> None:
+    # What `cdk synth -c territory=<code>` hands the app (in its own process: the JSII kernel of this one
+    # was started with this process's environment).
+    result = _run_app("--outdir", str(tmp_path), context={"territory": "no-such-territory"})
+    assert result.returncode == 2
+    assert "infra/territories/no-such-territory.json" in result.stderr
+
+
+def test_app_rejects_a_file_whose_code_differs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "other.json").write_text(
+        (REPO_ROOT / "infra" / "territories" / "demo.json").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    monkeypatch.setattr("infra.app.territory_path", lambda code: tmp_path / f"{code}.json")
+    with pytest.raises(TerritoryConfigError, match="key 'code' is 'demo'"):
+        load("other")
+
+
+def test_cdk_json_runs_the_app() -> None:
+    cdk_json = json.loads((REPO_ROOT / "cdk.json").read_text(encoding="utf-8"))
+    assert cdk_json["app"] == "uv run python -m infra.app"
+
+
+# --- common layer -----------------------------------------------------------------------------------------
+
+
+def test_layer_requirements_are_the_runtime_dependencies_but_the_sdk() -> None:
+    import tomllib
+
+    declared = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["dependencies"]
+    requirements = runtime_requirements()
+    assert "boto3" not in {requirement_name(requirement) for requirement in requirements}
+    assert requirements == [
+        requirement for requirement in declared if requirement_name(requirement) != "boto3"
+    ]
+
+
+def test_layer_local_bundling_installs_wheels_and_copies_sas_common(tmp_path: Path) -> None:
+    calls: list[list[str]] = []
+    excluded: list[str] = []
+
+    def fake_uv(command: Any) -> None:
+        command = list(command)
+        calls.append(command)
+        excluded.extend(Path(command[command.index("--excludes") + 1]).read_text(encoding="utf-8").split())
+        target = Path(command[command.index("--target") + 1])
+        (target / "pydantic").mkdir(parents=True)
+        (target / "pydantic" / "__init__.py").write_text("", encoding="utf-8")
+        (target / "bin").mkdir()
+        (target / "bin" / "httpx").write_text("#!/bin/sh", encoding="utf-8")
+        (target / "pydantic" / "__pycache__").mkdir()
+
+    bundling = LocalLayerBundling(requirements=["pydantic>=2.10", "h3>=4.1"], runner=fake_uv, uv="uv")
+    options = BundlingOptions(image=DockerImage.from_registry(BUNDLING_IMAGE), local=bundling)  # type: ignore[arg-type]
+    assert bundling.try_bundle(str(tmp_path), options) is True
+
+    target = tmp_path / "python"
+    assert calls == [
+        [
+            "uv",
+            "pip",
+            "install",
+            "--target",
+            str(target),
+            "--python-platform",
+            "aarch64-manylinux2014",
+            "--python-version",
+            "3.12",
+            "--only-binary",
+            ":all:",
+            "--excludes",
+            calls[0][calls[0].index("--excludes") + 1],
+            "pydantic>=2.10",
+            "h3>=4.1",
+        ]
+    ]
+    assert excluded == list(RUNTIME_PROVIDED)
+    assert (target / "pydantic" / "__init__.py").is_file()
+    assert not (target / "bin").exists()
+    copied = target / "sas_common"
+    assert (copied / "tables.py").is_file()
+    assert (copied / "territory.py").is_file()
+    assert not list(target.rglob("__pycache__"))
+    assert not list(target.rglob("*.pyc"))
