@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from sas_common.auth import Target
 from sas_common.identifiers import NationalId
 
 
@@ -44,7 +45,17 @@ class Effecteur(BaseModel):
 class Card(Effecteur):
     places: list[Place] = Field(default_factory=list)
     participation: dict[str, object] | None = None
+    # Who may act on this effecteur's agenda besides them (not shown on the card).
+    approved_delegates: frozenset[str] = Field(default_factory=frozenset, exclude=True)
 
     @property
     def structure_ids(self) -> frozenset[str]:
         return frozenset(sid for place in self.places for sid in place.structure_ids)
+
+    def place(self, place_id: str) -> Place | None:
+        return next((place for place in self.places if place.id == place_id), None)
+
+    @property
+    def target(self) -> Target:
+        """What the policy needs to decide ownership of this effecteur's data."""
+        return Target(self.national_id, self.structure_ids, approved_delegates=self.approved_delegates)

@@ -12,6 +12,10 @@ from sas_common.tables import EFFECTEURS, PK, SK
 
 PROFILE = "PROFILE"
 PLACE_PREFIX = "PLACE#"
+DELEGATE_PREFIX = "DELEGATE#"
+# The card's items sort from DELEGATE# on (DELEGATE#, PLACE#, PROFILE, UNAVAIL#); availability series
+# (AVAIL#) sort before and are not read with the card.
+CARD_FROM = DELEGATE_PREFIX
 
 
 def effecteur_pk(national_id: str) -> str:
@@ -22,15 +26,31 @@ def _strip(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in (PK, SK)}
 
 
+def card_items(national_id: str) -> list[dict[str, Any]]:
+    """The items of the effecteur's partition the card is made of: one Query (pattern 4), a few items."""
+    condition = Key(PK).eq(effecteur_pk(national_id)) & Key(SK).gte(CARD_FROM)
+    kwargs: dict[str, Any] = {"KeyConditionExpression": condition}
+    items: list[dict[str, Any]] = []
+    while True:
+        page = storage.table(EFFECTEURS).query(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def load_card(national_id: str) -> Card | None:
-    """The effecteur's profile and places: one Query on the effecteur's partition (pattern 4)."""
-    response = storage.table(EFFECTEURS).query(KeyConditionExpression=Key(PK).eq(effecteur_pk(national_id)))
-    items = response["Items"]
+    items = card_items(national_id)
     profile = next((item for item in items if item[SK] == PROFILE), None)
     if profile is None:
         return None
     places = [Place.model_validate(_strip(item)) for item in items if str(item[SK]).startswith(PLACE_PREFIX)]
-    return Card.model_validate({**_strip(profile), "places": places})
+    delegates = frozenset(
+        str(item["subject"])
+        for item in items
+        if str(item[SK]).startswith(DELEGATE_PREFIX) and item.get("status") == "approved"
+    )
+    return Card.model_validate({**_strip(profile), "places": places, "approved_delegates": delegates})
 
 
 def put_effecteur(effecteur: Effecteur, places: list[Place]) -> None:
