@@ -45,3 +45,29 @@ class Client:
         assert response.status == 200, response.body
         token: str = response.json()["access_token"]
         return token
+
+
+_next_id = iter(range(1, 10**6))
+
+
+def new_effecteur(*, structure_ids: list[str] | None = None, last_name: str = "TEST") -> str:
+    """A fresh effecteur with one place in Toulouse (p1), so a test owns its data on the shared platform."""
+    from sas_common.effecteurs import store
+    from sas_common.effecteurs.model import Effecteur, Place, Position
+
+    national_id = f"87{next(_next_id):010d}"  # RPPS-shaped ids no seed or other test uses
+    store.put_effecteur(
+        Effecteur(national_id=national_id, last_name=last_name, first_name="Test", profession_code="10"),
+        [
+            Place(
+                id="p1",
+                address="1 place du Capitole",
+                postal_code="31000",
+                city="Toulouse",
+                commune_code="31555",
+                position=Position(lat=43.6045, lon=1.4440),
+                structure_ids=structure_ids or [],
+            )
+        ],
+    )
+    return national_id

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from agenda import card
+from agenda import card, participation, people
 
-ROUTERS = (card.router,)
+ROUTERS = (
+    card.router,
+    participation.router,
+    people.router,
+)

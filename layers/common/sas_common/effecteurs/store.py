@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
 
 from sas_common import storage
-from sas_common.effecteurs.model import Card, Effecteur, Place
+from sas_common.effecteurs.model import Card, Effecteur, Place, RegulatorInfo
+from sas_common.errors import NotFound
 from sas_common.tables import EFFECTEURS, PK, SK
 
 PROFILE = "PROFILE"
@@ -66,3 +68,23 @@ def put_effecteur(effecteur: Effecteur, places: list[Place]) -> None:
                     **storage.to_item(place.model_dump(mode="json", exclude_none=True)),
                 }
             )
+
+
+def update_regulator_info(national_id: str, info: RegulatorInfo) -> None:
+    """Replace the info for the regulator; only that attribute, so a directory import never touches it."""
+    try:
+        storage.table(EFFECTEURS).update_item(
+            Key={PK: effecteur_pk(national_id), SK: PROFILE},
+            UpdateExpression="SET regulator_info = :info",
+            ConditionExpression="attribute_exists(#pk)",
+            ExpressionAttributeNames={"#pk": PK},
+            ExpressionAttributeValues={
+                ":info": storage.to_item(info.model_dump(mode="json", exclude_none=True))
+            },
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            raise NotFound(
+                f"no effecteur {national_id} in this territory's directory", field="national_id"
+            ) from error
+        raise

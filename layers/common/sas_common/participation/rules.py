@@ -40,6 +40,7 @@ class Rule(StrEnum):
     HONOUR_REQUIRED_WITHOUT_SOFTWARE = "honour_required_without_software"
     REFUSAL_NEEDS_SOFTWARE = "refusal_needs_software"
     HONOUR_REQUIRED_WHEN_REFUSING = "honour_required_when_refusing"
+    STRUCTURE_HONOUR_REQUIRED = "structure_honour_required"
 
 
 class Declaration(BaseModel):
@@ -155,3 +156,40 @@ def shown_editors(declaration: Declaration) -> frozenset[str]:
 
 def manual_agenda_allowed(declaration: Declaration | None) -> bool:
     return declaration is None or not editor_synced(declaration)
+
+
+class StructureKind(StrEnum):
+    CDS = "cds"  # centre de santé: 2 h per week per general practitioner
+    SOS_MEDECINS = "sos_medecins"  # SOS association: 2 h per week per full-time-equivalent doctor
+
+
+HOURS_PER_DOCTOR = 2.0
+
+
+class StructureDeclaration(BaseModel):
+    """`PUT /structures/{structure_id}/participation`: a structure manager declares for the structure."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: StructureKind
+    structure_name: Annotated[str, Field(min_length=1, max_length=200)]
+    participates: bool = False
+    # CDS: general practitioners of the centre; SOS: full-time equivalents of participating doctors.
+    doctors: Annotated[float, Field(gt=0, le=1000)]
+    honour_two_hours_per_doctor: bool = False
+
+    @property
+    def weekly_hours_required(self) -> float:
+        return HOURS_PER_DOCTOR * self.doctors if self.participates else 0.0
+
+
+def check_structure(declaration: StructureDeclaration) -> None:
+    if declaration.participates and not declaration.honour_two_hours_per_doctor:
+        basis = (
+            "general practitioner" if declaration.kind is StructureKind.CDS else "full-time-equivalent doctor"
+        )
+        _broken(
+            Rule.STRUCTURE_HONOUR_REQUIRED,
+            "honour_two_hours_per_doctor",
+            f"a participating structure declares on its honour 2 hours a week per {basis}",
+        )
