@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from support import Client
 
 from sas_local.platform import LocalPlatform, running
+from support import Client
 
 
 @pytest.fixture(scope="session")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from support import Client
-
 from sas_common import storage
 from sas_common.slots.expiry import CURSOR_PK, CURSOR_SK, expire_slots
 from sas_common.slots.keys import expiry_attributes, source_pk, utc_text
 from sas_common.tables import PK, PLATFORM_STATE, SK, SLOTS
 from sas_local.platform import LocalPlatform
+from support import Client
 
 
 def put_slot(national_id: str, end: datetime) -> dict[str, str]:

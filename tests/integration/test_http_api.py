@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from support import Client
 
 from sas_local.issuer import LocalIssuer
+from support import Client
 
 MARTIN = "810000000001"
 BERNARD = "810000000002"

@@ -150,9 +150,12 @@ def test_reset_brings_everyone_back_to_defaults_page_by_page(client: Client) -> 
     assert pages >= 2
     for doctor in doctors:
         current = declarations.current(doctor)
-        assert current is not None and current.participates is False and current.honour_two_hours is False
+        assert current is not None
+        assert current.participates is False
+        assert current.honour_two_hours is False
     again = client.post("/participations/reset", json_body={"reset_id": page["reset_id"]}, token=admin).json()
-    assert again["seen"] > 0 and again["reset"] < again["seen"]  # a retried reset redoes nothing already done
+    assert again["seen"] > 0
+    assert again["reset"] < again["seen"]
     assert (
         client.post("/participations/reset", json_body={}, token=client.token("effecteur", doctors[0])).status
         == 403
@@ -200,7 +203,8 @@ def test_regulator_info_is_refused_to_an_editor_synced_effecteur_but_not_to_the_
         == 200
     )
     card = effecteurs.load_card(doctor)
-    assert card is not None and card.regulator_info.call_hours == "12h-14h"
+    assert card is not None
+    assert card.regulator_info.call_hours == "12h-14h"
 
 
 def test_a_delegate_acts_only_once_approved(client: Client) -> None:
