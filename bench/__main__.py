@@ -7,14 +7,15 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import cold_start
+from bench import cold_start, directory_import
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> int:
     sections = []
-    for name, benchmark in (("cold start", cold_start.run),):
+    benchmarks = (("cold start", cold_start.run), ("directory import", directory_import.run))
+    for name, benchmark in benchmarks:
         print(f"running {name}…", flush=True)
         section, _ = benchmark()
         sections.append(section)

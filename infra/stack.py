@@ -9,10 +9,12 @@ from constructs import Construct
 
 from infra.constructs.api import Api
 from infra.constructs.compute import Compute
+from infra.constructs.directory import DirectoryImports
 from infra.constructs.layer import CommonLayer
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.schedules import Schedules
 from infra.constructs.storage import Tables
+from sas_common.capabilities import Capability
 from sas_common.territory import TerritoryConfig
 
 
@@ -41,6 +43,9 @@ class TerritoryStack(Stack):
             self, "Functions", territory=territory, tables=self.storage, layer=self.layer.layer
         )
         self.api = Api(self, "Api", territory=territory, functions=self.compute.functions)
+        self.directory = DirectoryImports(
+            self, "Directory", compute=self.compute, http_function=self.compute.functions[Capability.AGENDA]
+        )
         self.schedules = Schedules(self, "Schedules", compute=self.compute)
         self.monitoring = Monitoring(
             self,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from sas_common.agenda.materialise import materialise
 from sas_common.api import new_router, principal
 from sas_common.auth import Target, authorize
 from sas_common.effecteurs.access import card_for
@@ -51,6 +53,9 @@ def declare(national_id: NationalIdPath, declaration: rules.Declaration) -> dict
         place_ids=[place.id for place in card.places],
     )
     saved, created = declarations.save_effecteur(national_id, declaration, by=caller.subject)
+    if created:
+        # Switching to or from an editor hides or restores the manual slots now, not at the next job run.
+        materialise(national_id, datetime.now(UTC))
     return _answer(saved, created, declaration)
 
 

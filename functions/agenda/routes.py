@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from agenda import card, participation, people
+from agenda import availability, card, directory, participation, people
 
-ROUTERS = (
-    card.router,
-    participation.router,
-    people.router,
-)
+ROUTERS = (card.router, participation.router, people.router, availability.router, directory.router)

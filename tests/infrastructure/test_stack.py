@@ -20,6 +20,7 @@ from infra import REPO_ROOT
 from infra.app import build_app, load, main
 from infra.constructs.api import jwt_issuer, split_s3_uri
 from infra.constructs.compute import environment, retention_days
+from infra.constructs.directory import IMPORT_ENTRYPOINT, IMPORT_FUNCTION
 from infra.constructs.layer import (
     BUNDLING_IMAGE,
     PYPROJECT,
@@ -29,7 +30,8 @@ from infra.constructs.layer import (
     runtime_requirements,
 )
 from infra.stack import TerritoryStack
-from sas_common.capabilities import FUNCTIONS
+from sas_common.capabilities import FUNCTIONS, Capability
+from sas_common.directory.bucket import IMPORT_PREFIX, SUMMARY_PREFIX
 from sas_common.jobs import JOBS, Job
 from sas_common.routes import ROUTES, Route
 from sas_common.settings import TERRITORY_ENV
@@ -38,6 +40,9 @@ from sas_common.territory import CustomDomain, TerritoryConfig, TerritoryConfigE
 from sas_local.aws import create_table_request
 
 pytestmark = pytest.mark.cdk
+
+# Functions besides one per capability and one per job: the directory import (infra/constructs/directory.py).
+OTHER_FUNCTIONS = ("directory-import",)
 
 # No stack is bundled: the layer is not built (its bundling is tested on its own, below).
 NO_BUNDLING: dict[str, Any] = {"aws:cdk:bundling-stacks": []}
@@ -149,7 +154,7 @@ def test_expiry_index_is_keys_only(demo: Synth) -> None:
 
 
 def test_one_function_per_spec_and_job(demo: Synth) -> None:
-    assert len(demo.resources("AWS::Lambda::Function")) == len(FUNCTIONS) + len(JOBS)
+    assert len(demo.resources("AWS::Lambda::Function")) == len(FUNCTIONS) + len(JOBS) + len(OTHER_FUNCTIONS)
     assert set(demo.stack.compute.functions) == set(FUNCTIONS)
     assert set(demo.stack.schedules.functions) == set(JOBS)
 
@@ -190,12 +195,12 @@ def test_functions_read_and_write_every_table_and_index_by_name(demo: Synth) -> 
     assert "/index/*" not in text
     for definition in TABLES:
         for index in definition.indexes:
-            assert text.count(f"/index/{index.name}") == len(FUNCTIONS) + len(JOBS)
+            assert text.count(f"/index/{index.name}") == len(FUNCTIONS) + len(JOBS) + len(OTHER_FUNCTIONS)
 
 
 def test_log_groups_have_the_territory_retention(demo: Synth, with_domain: Synth) -> None:
     demo_groups = demo.resources("AWS::Logs::LogGroup").values()
-    assert len(demo_groups) == len(FUNCTIONS) + len(JOBS) + 1  # + API access logs
+    assert len(demo_groups) == len(FUNCTIONS) + len(JOBS) + len(OTHER_FUNCTIONS) + 1  # + API access logs
     assert {group["Properties"]["RetentionInDays"] for group in demo_groups} == {90}
     # 100 days is not a CloudWatch period: the next longer one is kept.
     domain_groups = with_domain.resources("AWS::Logs::LogGroup").values()
@@ -346,7 +351,12 @@ def test_one_rule_per_job_targeting_its_entrypoint(demo: Synth, job: Job) -> Non
 
 
 def test_one_rule_per_job(demo: Synth) -> None:
-    assert len(demo.resources("AWS::Events::Rule")) == len(JOBS)
+    schedules = [
+        rule
+        for rule in demo.resources("AWS::Events::Rule").values()
+        if "ScheduleExpression" in rule["Properties"]
+    ]
+    assert len(schedules) == len(JOBS)
 
 
 # --- monitoring ---------------------------------------------------------------------------------------------
@@ -396,6 +406,50 @@ def test_alarm_topic_is_encrypted_and_ssl_only(demo: Synth, with_domain: Synth) 
     with_domain.template.has_resource_properties(
         "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.org"}
     )
+
+
+# --- directory import ---------------------------------------------------------------------------------------
+
+
+def test_the_directory_import_bucket_triggers_its_function(demo: Synth) -> None:
+    [(bucket_id, bucket)] = demo.resources("AWS::S3::Bucket").items()
+    properties = bucket["Properties"]
+    assert properties["NotificationConfiguration"] == {
+        "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+    }
+    assert properties["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
+    assert "BucketEncryption" in properties
+    assert {rule["Prefix"] for rule in properties["LifecycleConfiguration"]["Rules"]} == {
+        IMPORT_PREFIX,
+        SUMMARY_PREFIX,
+    }
+    assert demo.stack.compute.all_functions.keys() >= set(OTHER_FUNCTIONS)
+    handler = IMPORT_FUNCTION.handler(IMPORT_ENTRYPOINT)
+    function_id = demo.function_id(handler)
+    function = demo.resources("AWS::Lambda::Function")[function_id]["Properties"]
+    assert (function["Timeout"], function["MemorySize"]) == (900, 1024)
+    assert function["Environment"]["Variables"]["SAS_GEOCODER"] == "ban"
+    [rule] = [
+        r["Properties"]
+        for r in demo.resources("AWS::Events::Rule").values()
+        if "EventPattern" in r["Properties"]
+    ]
+    assert rule["EventPattern"]["detail"] == {
+        "bucket": {"name": [{"Ref": bucket_id}]},
+        "object": {"key": [{"prefix": IMPORT_PREFIX}]},
+    }
+    assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    statements = json.dumps(
+        [p["Properties"]["PolicyDocument"] for p in demo.resources("AWS::IAM::Policy").values()]
+    )
+    assert '"s3:GetObject"' in statements
+    assert '"s3:PutObject"' in statements
+    assert "s3:GetObject*" not in statements
+
+
+def test_the_agenda_http_function_geocodes_with_the_ban(demo: Synth) -> None:
+    agenda = demo.resources("AWS::Lambda::Function")[demo.function_id(FUNCTIONS[Capability.AGENDA].handler())]
+    assert agenda["Properties"]["Environment"]["Variables"]["SAS_GEOCODER"] == "ban"
 
 
 # --- stack, app, cdk-nag ----------------------------------------------------------------------------------

@@ -243,3 +243,29 @@ def test_bad_delegate_requests_are_422(client: Client, body: dict[str, Any]) -> 
         f"/effecteurs/{doctor}/delegates", json_body=body, token=client.token("effecteur", doctor)
     )
     assert response.status == 422
+
+
+def test_declaring_an_editor_withdraws_the_manual_slots_at_once(client: Client) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sas_common.slots.store import window_items
+
+    doctor = new_effecteur()
+    own = client.token("effecteur", doctor)
+    declare(client, doctor, MANUAL)
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    body = {
+        "place_id": "p1",
+        "date": tomorrow,
+        "start": "10:00",
+        "end": "11:00",
+        "mode": "slots",
+        "slot_minutes": 20,
+        "consultation_types": ["cabinet"],
+    }
+    assert client.post(f"/effecteurs/{doctor}/availabilities", json_body=body, token=own).status == 201
+    window = (datetime.now(UTC), datetime.now(UTC) + timedelta(days=3))
+    assert len(window_items("manual", doctor, *window)) == 3
+
+    declare(client, doctor, SYNCED)
+    assert window_items("manual", doctor, *window) == []

@@ -25,4 +25,13 @@ EXPIRE_SLOTS = Job(
     description="remove slots whose end has passed, reading only the expiry buckets that are due",
 )
 
-JOBS: dict[str, Job] = {job.name: job for job in (EXPIRE_SLOTS,)}
+MATERIALISE_AGENDA = Job(
+    name="materialise-agenda",
+    capability=Capability.AGENDA,
+    entrypoint="materialise_agenda_handler",
+    every_minutes=15,
+    description="once a day, move every manual agenda's materialised window (slots) forward; a run that "
+    "nears its timeout keeps its place and the next one goes on",
+)
+
+JOBS: dict[str, Job] = {job.name: job for job in (EXPIRE_SLOTS, MATERIALISE_AGENDA)}

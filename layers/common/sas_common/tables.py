@@ -61,6 +61,10 @@ EFFECTEURS = TableDef(
         IndexDef("by_ensus_cell", partition_key="ensus_cell", sort_key="ensus_sk"),
         # Structure managers: the effecteurs practising at a structure.
         IndexDef("by_structure", partition_key="structure_pk", sort_key="structure_sk"),
+        # Pattern 8, the materialisation job: effecteurs with manual series that still have days to come
+        # (`agenda_pk = AGENDA`, `agenda_sk = <national_id>`, set on live AVAIL# items only), read page by
+        # page instead of a Scan. Written only when a series is saved or retired: one partition suffices.
+        IndexDef("by_agenda", partition_key="agenda_pk", sort_key="agenda_sk", projected=()),
     ),
 )
 

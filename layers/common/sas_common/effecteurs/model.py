@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from sas_common.agenda.unavailability import Unavailability
 from sas_common.auth import Target
 from sas_common.identifiers import NationalId
 
@@ -45,6 +46,8 @@ class Effecteur(BaseModel):
 class Card(Effecteur):
     places: list[Place] = Field(default_factory=list)
     participation: dict[str, object] | None = None
+    # Places' unavailability (UNAVAIL# items; sas_common.agenda.unavailability).
+    unavailabilities: list[Unavailability] = Field(default_factory=list)
     # Who may act on this effecteur's agenda besides them (not shown on the card).
     approved_delegates: frozenset[str] = Field(default_factory=frozenset, exclude=True)
 

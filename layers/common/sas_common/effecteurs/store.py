@@ -8,6 +8,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from sas_common import storage
+from sas_common.agenda.unavailability import Unavailability
 from sas_common.effecteurs.model import Card, Effecteur, Place, RegulatorInfo
 from sas_common.errors import NotFound
 from sas_common.tables import EFFECTEURS, PK, SK
@@ -15,6 +16,7 @@ from sas_common.tables import EFFECTEURS, PK, SK
 PROFILE = "PROFILE"
 PLACE_PREFIX = "PLACE#"
 DELEGATE_PREFIX = "DELEGATE#"
+UNAVAILABILITY_PREFIX = "UNAVAIL#"
 # The card's items sort from DELEGATE# on (DELEGATE#, PLACE#, PROFILE, UNAVAIL#); availability series
 # (AVAIL#) sort before and are not read with the card.
 CARD_FROM = DELEGATE_PREFIX
@@ -52,7 +54,19 @@ def load_card(national_id: str) -> Card | None:
         for item in items
         if str(item[SK]).startswith(DELEGATE_PREFIX) and item.get("status") == "approved"
     )
-    return Card.model_validate({**_strip(profile), "places": places, "approved_delegates": delegates})
+    unavailabilities = [
+        Unavailability.model_validate(_strip(item))
+        for item in items
+        if str(item[SK]).startswith(UNAVAILABILITY_PREFIX)
+    ]
+    return Card.model_validate(
+        {
+            **_strip(profile),
+            "places": places,
+            "approved_delegates": delegates,
+            "unavailabilities": unavailabilities,
+        }
+    )
 
 
 def put_effecteur(effecteur: Effecteur, places: list[Place]) -> None:

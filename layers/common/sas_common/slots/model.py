@@ -1,0 +1,147 @@
+"""A free slot, whatever its source (an editor's answer or a materialised manual availability).
+
+One model and one item layout for every source, so search reads editor and manual slots alike. Keys and
+indexes are described in sas_common.tables; this module turns a `Slot` into its item and back.
+"""
+
+from __future__ import annotations
+
+import base64
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from sas_common.effecteurs.model import Position
+from sas_common.geo import cell_of
+from sas_common.identifiers import NationalId
+from sas_common.slots.keys import expiry_attributes, source_pk, utc_text
+from sas_common.tables import PK, SK
+
+
+class ConsultationType(StrEnum):
+    """Where the patient is seen (ActCode: AMB, VR, HH)."""
+
+    CABINET = "cabinet"
+    TELECONSULTATION = "teleconsultation"
+    DOMICILE = "domicile"
+
+
+class Visibility(StrEnum):
+    """Who a slot is shown to (TRE_R314-TypeCreneau)."""
+
+    PUBLIC = "PUBLIC"
+    PRO = "PRO"
+    SNP = "SNP"
+    CPTS = "CPTS"
+
+
+class SlotMode(StrEnum):
+    SLOTS = "slots"  # one patient at a fixed time
+    RANGE = "range"  # a plage: `capacity` patients over [start, end), possibly walk-in
+
+
+# Attributes the booking flow owns on a slot item (`booked` counts a range's bookings; `hold_*` a hold):
+# written once when the item is created, never overwritten when a source's slots are replaced.
+BOOKED = "booked"
+HOLD_PREFIX = "hold_"
+
+
+def is_booking_state(attribute: str) -> bool:
+    return attribute == BOOKED or attribute.startswith(HOLD_PREFIX)
+
+
+class Slot(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(min_length=1, max_length=64)  # an editor id, or "manual"
+    national_id: NationalId
+    # Unique among the source's slots of this effecteur starting at the same instant: the editor's slot
+    # id, or the availability id of a manual slot.
+    slot_key: str = Field(min_length=1, max_length=200)
+    start: AwareDatetime
+    end: AwareDatetime
+    consultation_types: tuple[ConsultationType, ...] = Field(min_length=1)
+    visibility: tuple[Visibility, ...] = (Visibility.SNP,)
+    mode: SlotMode = SlotMode.SLOTS
+    capacity: int | None = Field(default=None, ge=1)  # ranges only
+    walk_in: bool = False
+    place_id: str | None = None
+    position: Position | None = None
+    specialty_code: str | None = None
+    booking_url: str | None = None
+    editor_id: str | None = None
+    editor_level: int | None = None
+    availability_id: str | None = None
+
+    @property
+    def key(self) -> dict[str, str]:
+        return {PK: source_pk(self.source, self.national_id), SK: f"{utc_text(self.start)}#{self.slot_key}"}
+
+    @property
+    def slot_id(self) -> str:
+        return slot_id(self.key[PK], self.key[SK])
+
+
+def slot_id(pk: str, sk: str) -> str:
+    """The public id of a slot: its item key, encoded (pattern 10 reads a slot by id with one GetItem)."""
+    return base64.urlsafe_b64encode(f"{pk}|{sk}".encode()).decode().rstrip("=")
+
+
+def slot_key_of(identifier: str) -> dict[str, str] | None:
+    """The item key a slot id encodes, or None if it is not one."""
+    try:
+        text = base64.urlsafe_b64decode(identifier + "=" * (-len(identifier) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    pk, separator, sk = text.partition("|")
+    if not separator or not pk.startswith("SRC#") or not sk:
+        return None
+    return {PK: pk, SK: sk}
+
+
+def search_keys(slot: Slot, zone: ZoneInfo) -> dict[str, str]:
+    """Index attributes: by cell and local day when the slot is at a known place and not only remote,
+    by territory and local day when it offers teleconsultation (patterns 1 and 2)."""
+    day = slot.start.astimezone(zone).date().isoformat()
+    start_sk = f"{utc_text(slot.start)}#{slot.national_id}#{slot.source}#{slot.slot_key}"
+    keys = {"start_sk": start_sk}
+    in_person = any(kind is not ConsultationType.TELECONSULTATION for kind in slot.consultation_types)
+    if slot.position is not None and in_person:
+        cell = cell_of(slot.position)
+        keys.update(cell=cell, cell_day=f"{cell}#{day}")
+    if ConsultationType.TELECONSULTATION in slot.consultation_types:
+        keys["tele_day"] = f"TELE#{day}"
+    return keys
+
+
+def content_item(slot: Slot, zone: ZoneInfo) -> dict[str, Any]:
+    """The slot's item without booking state: what a replacement compares and writes."""
+    body = slot.model_dump(mode="json", exclude_none=True, exclude={"start", "end", "position"})
+    if slot.position is not None:
+        # DynamoDB numbers are Decimal: the text of the float keeps the value a reader compares against.
+        body["position"] = {"lat": Decimal(str(slot.position.lat)), "lon": Decimal(str(slot.position.lon))}
+    return {
+        **slot.key,
+        **body,
+        "start": utc_text(slot.start),
+        "end": utc_text(slot.end),
+        **search_keys(slot, zone),
+        **expiry_attributes(slot.end),
+    }
+
+
+def new_item(slot: Slot, zone: ZoneInfo) -> dict[str, Any]:
+    """The item of a slot written for the first time: its content and its initial booking state."""
+    item = content_item(slot, zone)
+    if slot.mode is SlotMode.RANGE:
+        item[BOOKED] = 0
+    return item
+
+
+def slot_of(item: dict[str, Any]) -> Slot:
+    """A slot read back from its item (index attributes and booking state are dropped)."""
+    fields = set(Slot.model_fields)
+    return Slot.model_validate({name: value for name, value in item.items() if name in fields})
