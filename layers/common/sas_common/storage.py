@@ -24,6 +24,17 @@ def table(definition: TableDef) -> Table:
     return dynamodb().Table(get_settings().table_name(definition))
 
 
+def query_all(definition: TableDef, **query: Any) -> list[dict[str, Any]]:
+    """Every item a Query matches, page after page (for key ranges known to be small)."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = table(definition).query(**query)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def reset_clients() -> None:
     """Forget cached clients (the local runtime and tests call it when they swap the AWS backend)."""
     dynamodb.cache_clear()

@@ -69,14 +69,8 @@ def list_series_indexed(national_id: str) -> list[tuple[Series, bool]]:
     """Every series of the effecteur (deleted days included; a few dozen items at most), each with
     whether it is in the job's index."""
     condition = Key(PK).eq(effecteur_pk(national_id)) & Key(SK).begins_with(SERIES_PREFIX)
-    kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
-    found: list[tuple[Series, bool]] = []
-    while True:
-        page = storage.table(EFFECTEURS).query(**kwargs)
-        found.extend((_series(item), AGENDA_INDEX.partition_key in item) for item in page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return found
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    items = storage.query_all(EFFECTEURS, KeyConditionExpression=condition, ConsistentRead=True)
+    return [(_series(item), AGENDA_INDEX.partition_key in item) for item in items]
 
 
 def list_series(national_id: str) -> list[Series]:

@@ -33,14 +33,7 @@ def _strip(item: dict[str, Any]) -> dict[str, Any]:
 def card_items(national_id: str) -> list[dict[str, Any]]:
     """The items of the effecteur's partition the card is made of: one Query (pattern 4), a few items."""
     condition = Key(PK).eq(effecteur_pk(national_id)) & Key(SK).gte(CARD_FROM)
-    kwargs: dict[str, Any] = {"KeyConditionExpression": condition}
-    items: list[dict[str, Any]] = []
-    while True:
-        page = storage.table(EFFECTEURS).query(**kwargs)
-        items.extend(page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return storage.query_all(EFFECTEURS, KeyConditionExpression=condition)
 
 
 def load_card(national_id: str) -> Card | None:

@@ -54,14 +54,8 @@ def _read_cursor() -> str | None:
 def _due_keys(bucket: str, now_text: str) -> list[dict[str, Any]]:
     index = SLOTS.index("by_expiry")
     condition = Key(index.partition_key).eq(bucket) & Key(index.sort_key).lte(now_text)
-    keys: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"IndexName": index.name, "KeyConditionExpression": condition}
-    while True:
-        page = storage.table(SLOTS).query(**kwargs)
-        keys.extend({PK: item[PK], SK: item[SK]} for item in page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return keys
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    items = storage.query_all(SLOTS, IndexName=index.name, KeyConditionExpression=condition)
+    return [{PK: item[PK], SK: item[SK]} for item in items]
 
 
 def expire_slots(now: datetime) -> ExpirySummary:

@@ -44,14 +44,7 @@ def window_items(
     condition = Key(PK).eq(source_pk(source, national_id)) & Key(SK).between(
         utc_text(window_start), utc_text(window_end)
     )
-    kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
-    items: list[dict[str, Any]] = []
-    while True:
-        page = storage.table(SLOTS).query(**kwargs)
-        items.extend(page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return storage.query_all(SLOTS, KeyConditionExpression=condition, ConsistentRead=True)
 
 
 def replace_slots(
