@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from sas_common.agenda import service
+from sas_common.agenda.model import AvailabilityInput
+from sas_common.agenda.service import local_today
+from sas_common.auth import Principal, Role
 from sas_common.effecteurs import store
 from sas_common.effecteurs.model import Effecteur, Place, Position, RegulatorInfo
+from sas_common.participation import store as participation
+from sas_common.participation.rules import Declaration, Modality
 
 DEMO_EFFECTEURS: tuple[tuple[Effecteur, list[Place]], ...] = (
     (
@@ -65,7 +73,30 @@ DEMO_EFFECTEURS: tuple[tuple[Effecteur, list[Place]], ...] = (
 )
 
 
-def seed_demo() -> int:
+def seed_demo(now: datetime | None = None) -> int:
+    """The demo effecteurs; MARTIN declares participation without software and opens a weekday agenda
+    (slots every 20 min, 09:00–12:00, from today), so search has manual slots from the first start."""
+    now = now or datetime.now(UTC)
     for effecteur, places in DEMO_EFFECTEURS:
         store.put_effecteur(effecteur, places)
+    martin = DEMO_EFFECTEURS[0][0].national_id
+    declaration = Declaration(
+        participates=True, modality=Modality.INDIVIDUAL, uses_interfaced_software=False, honour_two_hours=True
+    )
+    participation.save_effecteur(martin, declaration, by="seed")
+    card = store.load_card(martin)
+    assert card is not None
+    agenda = AvailabilityInput.model_validate(
+        {
+            "place_id": "p1",
+            "date": local_today(now).isoformat(),
+            "start": "09:00",
+            "end": "12:00",
+            "mode": "slots",
+            "slot_minutes": 20,
+            "consultation_types": ["cabinet", "teleconsultation"],
+            "recurrence_weekdays": [0, 1, 2, 3, 4],
+        }
+    )
+    service.create(card, Principal(martin, Role.EFFECTEUR), agenda, now=now, idempotency_key="demo-seed")
     return len(DEMO_EFFECTEURS)
