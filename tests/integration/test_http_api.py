@@ -145,17 +145,3 @@ def test_unknown_job_is_404_listing_the_jobs(client: Client) -> None:
     assert response.status == 404
     assert "expire-slots" in response.json()["message"]
 
-
-def test_the_demo_territory_has_a_manual_agenda(client: Client) -> None:
-    from datetime import datetime, timedelta
-
-    token = client.token("regulator", "r")
-    today = datetime.now(client.platform.territory.zone).date()
-    span = f"from={today}&to={today + timedelta(days=6)}"
-    agenda = client.get(f"/effecteurs/{MARTIN}/agenda?{span}", token=token)
-    assert agenda.status == 200
-    occurrences = agenda.json()["occurrences"]
-    assert len(occurrences) == 5  # any 7 days (bounds included) hold one of each weekday
-    assert {occurrence["start"][11:16] for occurrence in occurrences} == {"09:00"}
-    card = client.get(f"/effecteurs/{MARTIN}", token=token).json()
-    assert card["participation"]["honour_two_hours"] is True

@@ -81,6 +81,25 @@ def test_health_token_and_a_protected_route_over_http(server: tuple[subprocess.P
         assert "expired" in job.json()
 
 
+def test_the_demo_territory_is_seeded_with_a_manual_agenda(server: tuple[subprocess.Popen[str], str]) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    _, base = server
+    today = datetime.now(ZoneInfo("Europe/Paris")).date()
+    with httpx.Client(base_url=base, timeout=10) as http:
+        token = http.post("/_local/token", json={"role": "regulator", "sub": "r"}).json()["access_token"]
+        agenda = http.get(
+            "/effecteurs/810000000001/agenda",
+            params={"from": str(today), "to": str(today + timedelta(days=6))},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert agenda.status_code == 200
+    occurrences = agenda.json()["occurrences"]
+    assert len(occurrences) == 5  # any 7 days (bounds included) hold each weekday once
+    assert {occurrence["start"][11:16] for occurrence in occurrences} == {"09:00"}
+
+
 def test_an_oversized_body_is_refused_before_it_is_read(server: tuple[subprocess.Popen[str], str]) -> None:
     _, base = server
     response = httpx.post(f"{base}/health", content=b"x" * (6 * 1024 * 1024 + 1), timeout=30)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sas_common.directory.entries import DirectoryEntry, Grouper, place_id
 from sas_common.directory.extract import ActivityLine, read_line
+from sas_common.effecteurs.model import Effecteur, Place
 from sas_local.extract_sample import doctor_line
 
 RPPS = "10000000042"
@@ -35,13 +36,14 @@ def test_consecutive_lines_of_one_doctor_make_one_entry_with_a_place_per_site() 
     assert len(first.places) == 2
     assert [draft.lines for draft in first.places.values()] == [2, 1]
     assert first.lines == 3
-    effecteur = first.effecteur()
+    effecteur = Effecteur.model_validate(first.attributes())  # as the card reads it
     assert (effecteur.last_name, effecteur.specialty_code, effecteur.phone) == (
         "NOM0042",
         "SM54",
         "0500000042",
     )
-    blagnac = next(d for d in first.places.values() if d.postal_code == "31700").place()
+    [blagnac_draft] = [d for d in first.places.values() if d.postal_code == "31700"]
+    blagnac = Place.model_validate(blagnac_draft.attributes())
     assert (blagnac.commune_code, blagnac.city, blagnac.address) == (
         "31069",
         "BLAGNAC",

@@ -20,15 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sas_common.directory.extract import ActivityLine
-from sas_common.effecteurs.model import Effecteur, Place
 from sas_common.geocoding.codes import normalise_name
 
 
-def short_hash(value: Any, length: int = 13) -> str:
-    """A short, stable digest (base32, lower case) of a JSON-able value."""
-    encoded = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-    digest = hashlib.blake2b(encoded, digest_size=10).digest()
-    return base64.b32encode(digest).decode().rstrip("=").lower()[:length]
+def content_hash(values: dict[str, Any]) -> str:
+    """A stable digest of an item's directory content: equal content, equal digest, across imports."""
+    encoded = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.blake2b(encoded, digest_size=8).hexdigest()
 
 
 def site_identity(line: ActivityLine) -> str:
@@ -39,7 +37,10 @@ def site_identity(line: ActivityLine) -> str:
 
 
 def place_id(line: ActivityLine) -> str:
-    return short_hash(site_identity(line))
+    """13 characters of base32: short in keys and URLs, and collisions among a doctor's few places are
+    out of reach (65 bits)."""
+    digest = hashlib.blake2b(site_identity(line).encode(), digest_size=10).digest()
+    return base64.b32encode(digest).decode().rstrip("=").lower()[:13]
 
 
 @dataclass
@@ -74,17 +75,18 @@ class PlaceDraft:
         self.structure_ids += [sid for sid in other.structure_ids if sid not in self.structure_ids]
         self.lines += other.lines
 
-    def place(self) -> Place:
-        return Place(
-            id=self.id,
-            name=self.name or None,
-            address=self.address,
-            postal_code=self.postal_code or None,
-            city=self.city or None,
-            commune_code=self.commune_code or None,
-            phone=self.phone or None,
-            structure_ids=self.structure_ids,
-        )
+    def attributes(self) -> dict[str, Any]:
+        """The place's directory attributes, as a `Place` reads them (empty values as None)."""
+        return {
+            "id": self.id,
+            "name": self.name or None,
+            "address": self.address,
+            "postal_code": self.postal_code or None,
+            "city": self.city or None,
+            "commune_code": self.commune_code or None,
+            "phone": self.phone or None,
+            "structure_ids": list(self.structure_ids),
+        }
 
 
 @dataclass
@@ -128,16 +130,17 @@ class DirectoryEntry:
     def lines(self) -> int:
         return sum(draft.lines for draft in self.places.values())
 
-    def effecteur(self) -> Effecteur:
-        return Effecteur(
-            national_id=self.national_id,
-            last_name=self.last_name,
-            first_name=self.first_name or None,
-            profession_code=self.profession_code or None,
-            specialty_code=self.specialty_code or None,
-            specialty_label=self.specialty_label or None,
-            phone=self.phone or None,
-        )
+    def attributes(self) -> dict[str, Any]:
+        """The profile's directory attributes, as an `Effecteur` reads them (empty values as None)."""
+        return {
+            "national_id": self.national_id,
+            "last_name": self.last_name,
+            "first_name": self.first_name or None,
+            "profession_code": self.profession_code or None,
+            "specialty_code": self.specialty_code or None,
+            "specialty_label": self.specialty_label or None,
+            "phone": self.phone or None,
+        }
 
 
 class Grouper:

@@ -26,15 +26,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from sas_common import geo
-from sas_common.directory.entries import DirectoryEntry, Grouper, PlaceDraft, short_hash
+from sas_common.directory.entries import DirectoryEntry, Grouper, PlaceDraft, content_hash
 from sas_common.directory.extract import ActivityLine, Rejection, check_header, read_line
 from sas_common.directory.store import (
     DIR_HASH,
     DIR_PLACES,
     GEOCODED,
     IN_DIRECTORY,
-    PLACE_ATTRIBUTES,
-    PROFILE_ATTRIBUTES,
     UPDATED_AT,
     DirectoryTable,
     Key,
@@ -67,10 +65,6 @@ class ImportSummary(BaseModel):
     places: int = Field(0, description="distinct places in the territory's lines")
     withdrawn_places: int = Field(0, description="places no longer listed, kept with in_directory=false")
     writes: int = Field(0, description="items written (puts and updates)")
-
-
-def content_hash(values: dict[str, Any]) -> str:
-    return short_hash(values, length=16)
 
 
 def _present(values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -198,7 +192,7 @@ class DirectoryImport:
             self.table.update(update.key, set_values=update.set_values, remove=update.remove)
 
     def _place_work(self, entry: DirectoryEntry, draft: PlaceDraft, stored: dict[Key, Stored]) -> _PlaceWork:
-        values = draft.place().model_dump(mode="json", include=set(PLACE_ATTRIBUTES))
+        values = draft.attributes()
         return _PlaceWork(
             entry.national_id,
             draft,
@@ -212,7 +206,7 @@ class DirectoryImport:
     ) -> bool:
         """The profile's write, if any: its directory attributes and the set of places listed."""
         national_id, listed = entry.national_id, set(entry.places)
-        values = entry.effecteur().model_dump(mode="json", include=set(PROFILE_ATTRIBUTES))
+        values = entry.attributes()
         digest = content_hash(values)
         first_time = national_id not in self._seen
         self._seen.add(national_id)

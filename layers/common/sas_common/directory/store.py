@@ -1,7 +1,8 @@
 """The directory's side of the `effecteurs` table: what an import reads and writes, and nothing else.
 
-The import owns a fixed set of attributes on `EFF#<id>/PROFILE` and `EFF#<id>/PLACE#<place id>` (the
-`*_ATTRIBUTES` below, plus the bookkeeping ones): new items are put, existing ones are updated with
+The import owns a fixed set of attributes on `EFF#<id>/PROFILE` and `EFF#<id>/PLACE#<place id>` (those
+`entries.py` builds, `position`, `cell` and `geocoded` on places, and the bookkeeping ones below): new
+items are put, existing ones are updated with
 `SET`/`REMOVE` on those attributes only, so whatever else an item holds (the effecteur's info for the
 regulator, the en-sus keys participation sets) is never overwritten. `dir_hash` is a digest of the
 directory content an item was last written from; an item whose digest matches is not written again.
@@ -23,17 +24,6 @@ from sas_common.tables import EFFECTEURS, PK, SK
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-PROFILE_ATTRIBUTES = (
-    "national_id",
-    "last_name",
-    "first_name",
-    "profession_code",
-    "specialty_code",
-    "specialty_label",
-    "phone",
-)
-PLACE_ATTRIBUTES = ("id", "name", "address", "postal_code", "city", "commune_code", "phone", "structure_ids")
-# Also written on places: `position`, `cell` (its h3 cell at geo.SEARCH_RESOLUTION) and `geocoded`.
 DIR_HASH = "dir_hash"  # digest of the directory content the item was written from
 DIR_PLACES = "dir_places"  # on PROFILE: ids of the places the directory lists (a string set)
 IN_DIRECTORY = "in_directory"  # on PLACE: false once the directory no longer lists it (never deleted)
