@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from sas_common.agenda.unavailability import Unavailability
 from sas_common.auth import Target
@@ -24,6 +24,16 @@ class Place(BaseModel):
     position: Position | None = None
     phone: str | None = None
     structure_ids: list[str] = Field(default_factory=list)
+    # False when the latest directory extract no longer lists this place (kept: an agenda may refer to it).
+    in_directory: bool = True
+    # False when the address could not be geocoded: the place is left out of distance search.
+    geocoded: bool = True
+
+    @model_validator(mode="after")
+    def _no_position_is_not_geocoded(self) -> Place:
+        if self.position is None:
+            self.geocoded = False
+        return self
 
 
 class RegulatorInfo(BaseModel):
