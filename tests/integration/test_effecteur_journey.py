@@ -13,7 +13,6 @@ RPPS = "30000000077"
 DOCTOR = "8" + RPPS
 # The week before and the week of the 2027 spring change (Sunday 28 March 2027, 02:00 → 03:00).
 MONDAY_BEFORE = date(2027, 3, 22)
-MONDAY_AFTER = date(2027, 3, 29)
 
 
 def test_the_effecteur_journey(client: Client) -> None:
@@ -53,9 +52,10 @@ def test_the_effecteur_journey(client: Client) -> None:
     series = created.json()["id"]
 
     moved = {"start": "14:00", "end": "15:00"}
+    third_monday = MONDAY_BEFORE + timedelta(days=14)
     edited = client.request(
         "PATCH",
-        f"/effecteurs/{DOCTOR}/availabilities/{series}?scope=occurrence&date={MONDAY_BEFORE + timedelta(days=14)}",
+        f"/effecteurs/{DOCTOR}/availabilities/{series}?scope=occurrence&date={third_monday}",
         json_body=moved,
         token=own,
     )
