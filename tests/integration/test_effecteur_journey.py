@@ -11,8 +11,20 @@ from support import Client
 
 RPPS = "30000000077"
 DOCTOR = "8" + RPPS
-# The week before and the week of the 2027 spring change (Sunday 28 March 2027, 02:00 → 03:00).
-MONDAY_BEFORE = date(2027, 3, 22)
+
+
+def next_spring_change(today: date) -> date:
+    """The next last Sunday of March (02:00 → 03:00 in Paris) at least a week away: the test never ages."""
+    for year in (today.year, today.year + 1):
+        last_day = date(year, 3, 31)
+        sunday = last_day - timedelta(days=(last_day.weekday() + 1) % 7)
+        if sunday - timedelta(days=7) > today:
+            return sunday
+    raise AssertionError("unreachable")
+
+
+CHANGE = next_spring_change(date.today())
+MONDAY_BEFORE = CHANGE - timedelta(days=6)
 
 
 def test_the_effecteur_journey(client: Client) -> None:
@@ -61,21 +73,28 @@ def test_the_effecteur_journey(client: Client) -> None:
     )
     assert edited.status == 200, edited.body
 
-    period = {"indefinite": False, "periods": [{"from": "2027-04-19", "to": "2027-04-25"}]}
+    week = timedelta(days=7)
+    fifth_monday = MONDAY_BEFORE + 4 * week
+    period = {
+        "indefinite": False,
+        "periods": [{"from": str(fifth_monday), "to": str(fifth_monday + timedelta(6))}],
+    }
     unavailable = client.request(
         "PUT", f"/effecteurs/{DOCTOR}/places/{place}/unavailability", json_body=period, token=own
     )
     assert unavailable.status == 200, unavailable.body
 
-    agenda = client.get(f"/effecteurs/{DOCTOR}/agenda?from=2027-03-22&to=2027-04-26", token=own).json()
+    span = f"from={MONDAY_BEFORE}&to={MONDAY_BEFORE + 5 * week}"
+    agenda = client.get(f"/effecteurs/{DOCTOR}/agenda?{span}", token=own).json()
     starts = {occurrence["start"]: occurrence["active"] for occurrence in agenda["occurrences"]}
+    monday = [MONDAY_BEFORE + n * week for n in range(6)]
     assert starts == {
-        "2027-03-22T10:00:00+01:00": True,  # winter time
-        "2027-03-29T10:00:00+02:00": True,  # summer time: still 10:00 on the wall
-        "2027-04-05T14:00:00+02:00": True,  # the edited occurrence
-        "2027-04-12T10:00:00+02:00": True,
-        "2027-04-19T10:00:00+02:00": False,  # inside the unavailability
-        "2027-04-26T10:00:00+02:00": True,  # reactivated after it, with no one doing anything
+        f"{monday[0]}T10:00:00+01:00": True,  # winter time
+        f"{monday[1]}T10:00:00+02:00": True,  # summer time: still 10:00 on the wall
+        f"{monday[2]}T14:00:00+02:00": True,  # the edited occurrence
+        f"{monday[3]}T10:00:00+02:00": True,
+        f"{monday[4]}T10:00:00+02:00": False,  # inside the unavailability
+        f"{monday[5]}T10:00:00+02:00": True,  # reactivated after it, with no one doing anything
     }
 
     card = client.get(f"/effecteurs/{DOCTOR}", token=client.token("regulator", "r")).json()
