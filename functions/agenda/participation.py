@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sas_common.agenda.materialise import materialise
 from sas_common.api import new_router, principal
 from sas_common.auth import Target, authorize
+from sas_common.effecteurs import store as effecteurs
 from sas_common.effecteurs.access import card_for
 from sas_common.params import NationalIdPath
 from sas_common.participation import rules
@@ -56,6 +57,7 @@ def declare(national_id: NationalIdPath, declaration: rules.Declaration) -> dict
     if created:
         # Switching to or from an editor hides or restores the manual slots now, not at the next job run.
         materialise(national_id, datetime.now(UTC))
+        effecteurs.file_for_en_sus(card, accepting=declaration.participates)
     return _answer(saved, created, declaration)
 
 

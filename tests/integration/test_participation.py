@@ -269,3 +269,26 @@ def test_declaring_an_editor_withdraws_the_manual_slots_at_once(client: Client) 
 
     declare(client, doctor, SYNCED)
     assert window_items("manual", doctor, *window) == []
+
+
+def test_participating_files_the_places_in_the_en_sus_directory(client: Client) -> None:
+    from boto3.dynamodb.conditions import Key
+
+    from sas_common import geo, storage
+    from sas_common.effecteurs.model import Position
+    from sas_common.tables import EFFECTEURS
+
+    doctor = new_effecteur()
+    index = EFFECTEURS.index("by_ensus_cell")
+    cell = geo.cell_of(Position(lat=43.6045, lon=1.4440))
+
+    def filed() -> bool:
+        items = storage.query_all(
+            EFFECTEURS, IndexName=index.name, KeyConditionExpression=Key(index.partition_key).eq(cell)
+        )
+        return f"{doctor}#p1" in {item[index.sort_key] for item in items}
+
+    declare(client, doctor, MANUAL)
+    assert filed()
+    declare(client, doctor, {"participates": False})
+    assert not filed()

@@ -11,6 +11,7 @@ from sas_common import storage
 from sas_common.agenda.unavailability import Unavailability
 from sas_common.effecteurs.model import Card, Effecteur, Place, RegulatorInfo
 from sas_common.errors import NotFound
+from sas_common.geo import cell_of
 from sas_common.tables import EFFECTEURS, PK, SK
 
 PROFILE = "PROFILE"
@@ -95,3 +96,22 @@ def update_regulator_info(national_id: str, info: RegulatorInfo) -> None:
                 f"no effecteur {national_id} in this territory's directory", field="national_id"
             ) from error
         raise
+
+
+def file_for_en_sus(card: Card, accepting: bool) -> None:
+    """Put the effecteur's places in the en-sus directory (index `by_ensus_cell`, pattern 3), or take them
+    out: only geocoded places still in the directory, of an effecteur who participates."""
+    table = storage.table(EFFECTEURS)
+    for place in card.places:
+        key = {PK: effecteur_pk(card.national_id), SK: PLACE_PREFIX + place.id}
+        if accepting and place.position is not None and place.in_directory:
+            table.update_item(
+                Key=key,
+                UpdateExpression="SET ensus_cell = :cell, ensus_sk = :sk",
+                ExpressionAttributeValues={
+                    ":cell": cell_of(place.position),
+                    ":sk": f"{card.national_id}#{place.id}",
+                },
+            )
+        else:
+            table.update_item(Key=key, UpdateExpression="REMOVE ensus_cell, ensus_sk")
