@@ -1,9 +1,7 @@
-"""Ingest capability routes (the FHIR push and appointment records arrive with the ingest issue)."""
+"""Ingest capability routes: the editors' FHIR push of slots and their appointment records (INT_R03)."""
 
 from __future__ import annotations
 
-from sas_common.api import new_router
+from ingest import appointments, push
 
-router = new_router()
-
-ROUTERS = (router,)
+ROUTERS = (push.router, appointments.router)

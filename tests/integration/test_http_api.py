@@ -144,4 +144,3 @@ def test_unknown_job_is_404_listing_the_jobs(client: Client) -> None:
     response = client.post("/_local/jobs/nothing")
     assert response.status == 404
     assert "expire-slots" in response.json()["message"]
-

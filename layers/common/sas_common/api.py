@@ -6,6 +6,7 @@ and calls `build_resolver(router)`; everything cross-cutting happens here, once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -41,6 +42,21 @@ def new_router() -> Router:
 
 def json_error(error: DomainError) -> Response[Any]:
     return Response(status_code=error.status, content_type="application/json", body=error.body())
+
+
+# FHIR routes (the editors' flows) answer their errors as an OperationOutcome, not the platform's JSON.
+FHIR_PATH_PREFIX = "/fhir/"
+FHIR_JSON = "application/fhir+json"
+
+
+def fhir_error(error: DomainError) -> Response[Any]:
+    from sas_common.fhir.outcome import error_outcome  # FHIR models load on FHIR routes only
+
+    return Response(status_code=error.status, content_type=FHIR_JSON, body=json.dumps(error_outcome(error)))
+
+
+def _on_fhir_route(app: APIGatewayHttpResolver) -> bool:
+    return (app.current_event.route_key or "").partition(" ")[2].startswith(FHIR_PATH_PREFIX)
 
 
 # Where powertools says a value came from; the field name alone is what the caller needs.
@@ -123,10 +139,13 @@ def build_resolver(*routers: Router, routes: Mapping[str, Route] = ROUTES_BY_KEY
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def _domain_error(exc: DomainError) -> Response[Any]:
         logger.info("request refused", extra={"error": exc.code, "reason": exc.message})
-        return json_error(exc)
+        return fhir_error(exc) if _on_fhir_route(app) else json_error(exc)
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(exc: RequestValidationError) -> Response[Any]:
+        if _on_fhir_route(app):
+            first = exc.errors()[0]
+            return fhir_error(InvalidInput(f"{_field_name(first.get('loc', ()))}: {first.get('msg')}"))
         return _validation_error(exc)
 
     @app.not_found

@@ -107,6 +107,25 @@ DELEGATE_APPROVE = Route(
     "POST", f"{EFF}/delegates/{{delegate_id}}/approve", AGENDA, A.APPROVE_DELEGATE, "approve a delegate"
 )
 
+INGEST = Capability.INGEST
+FHIR_BUNDLE_PUSH = Route(
+    "POST",
+    "/fhir/Bundle",
+    INGEST,
+    A.EDITOR_PUSH,
+    "push of slots (a slot Bundle); replaces the span it covers",
+)
+FHIR_APPOINTMENT_CREATE = Route(
+    "POST", "/fhir/Appointment", INGEST, A.EDITOR_PUSH, "appointment record, flow INT_R03: create"
+)
+FHIR_APPOINTMENT_UPDATE = Route(
+    "PUT",
+    "/fhir/Appointment",
+    INGEST,
+    A.EDITOR_PUSH,
+    "appointment record, flow INT_R03: conditional update on ?identifier=<system>|<value>",
+)
+
 ROUTES: tuple[Route, ...] = (
     HEALTH,
     OPENAPI,
@@ -125,6 +144,9 @@ ROUTES: tuple[Route, ...] = (
     REGULATOR_INFO_PUT,
     DELEGATE_REQUEST,
     DELEGATE_APPROVE,
+    FHIR_BUNDLE_PUSH,
+    FHIR_APPOINTMENT_CREATE,
+    FHIR_APPOINTMENT_UPDATE,
 )
 ROUTES_BY_KEY: dict[str, Route] = {route.key: route for route in ROUTES}
 

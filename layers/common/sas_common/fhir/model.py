@@ -102,6 +102,10 @@ class RejectionCode(StrEnum):
     DUPLICATE_SLOT = "duplicate_slot"
     INVALID_PERIOD = "invalid_period"
     NOT_FREE = "not_free"
+    # Found when the slots are applied (sas_common.ingest.apply), not when the Bundle is read.
+    NOT_DECLARED = "not_declared"  # the effecteur did not declare this editor, or refused its display
+    UNKNOWN_EFFECTEUR = "unknown_effecteur"  # not in the platform's directory
+    OUTSIDE_WINDOW = "outside_window"  # starts outside the window asked (polls)
 
 
 @dataclass(frozen=True, slots=True)

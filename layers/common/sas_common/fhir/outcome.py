@@ -80,6 +80,9 @@ _REJECTION_ISSUES: dict[RejectionCode, IssueType] = {
     RejectionCode.DUPLICATE_SLOT: IssueType.DUPLICATE,
     RejectionCode.INVALID_PERIOD: IssueType.INVARIANT,
     RejectionCode.NOT_FREE: IssueType.BUSINESS_RULE,
+    RejectionCode.NOT_DECLARED: IssueType.BUSINESS_RULE,
+    RejectionCode.UNKNOWN_EFFECTEUR: IssueType.NOT_FOUND,
+    RejectionCode.OUTSIDE_WINDOW: IssueType.BUSINESS_RULE,
 }
 
 

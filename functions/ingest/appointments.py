@@ -1,0 +1,97 @@
+"""Flow INT_R03: editors' appointment records.
+
+- `POST /fhir/Appointment` → 201 + `Location: /fhir/Appointment/<id>`. The same create replayed (same
+  editor, same identifier) writes nothing and answers 200 with the same Location (as FHIR's conditional
+  create answers a match), so a retrying editor can tell a replay from a creation.
+- `PUT /fhir/Appointment?identifier=<system>|<value>` → 200 + Location, or 201 when no record had that
+  identifier (FHIR conditional update); the body's identifier must be the one in the query (else 400).
+- Malformed FHIR → 400, a rule of the flow broken → 422, both as OperationOutcome. The doctor must be in
+  the platform's directory (else 422); that they declared this editor is not required (the record says
+  what happened, whatever the declaration). Patient data is never stored.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from aws_lambda_powertools.event_handler import Response
+
+from ingest.fhir_http import body_text, calling_editor, fhir_response
+from sas_common.api import new_router
+from sas_common.errors import InvalidInput
+from sas_common.fhir.appointment import AppointmentRecord, parse_appointment
+from sas_common.fhir.errors import RejectedAppointment
+from sas_common.fhir.outcome import IssueType, OutcomeIssue, Severity, operation_outcome
+from sas_common.ingest.apply import known_effecteur
+from sas_common.observability import logger
+from sas_common.orientations import appointments
+from sas_common.routes import FHIR_APPOINTMENT_CREATE, FHIR_APPOINTMENT_UPDATE
+
+router = new_router()
+TAGS = ["fhir"]
+_ERRORS = "400: malformed FHIR; 422: a rule of flow INT_R03 (e.g. a doctor unknown to the directory)."
+
+
+def _record() -> AppointmentRecord:
+    record = parse_appointment(body_text(router))
+    if not known_effecteur(record.national_id):
+        raise RejectedAppointment(
+            f"the doctor {record.national_id} is not in the platform's directory",
+            field="Appointment.participant",
+        )
+    return record
+
+
+def _answer(stored: appointments.Stored, message: str) -> Response[str]:
+    outcome = operation_outcome([OutcomeIssue(Severity.INFORMATION, IssueType.INFORMATIONAL, message)])
+    status = HTTPStatus.CREATED if stored.created else HTTPStatus.OK
+    return fhir_response(status, outcome, {"Location": stored.location})
+
+
+@router.post(
+    FHIR_APPOINTMENT_CREATE.resolver_path,
+    summary=FHIR_APPOINTMENT_CREATE.summary,
+    description="Body: an Appointment (interop.md, INT_R03). 201 + Location; a replay: 200, same Location. "
+    + _ERRORS,
+    tags=TAGS,
+)
+def create() -> Response[str]:
+    editor = calling_editor(router, FHIR_APPOINTMENT_CREATE)
+    record = _record()
+    stored = appointments.create(editor.id, record)
+    logger.info(
+        "appointment record",
+        extra={"editor": editor.id, "record_created": stored.created, "status": stored.status},
+    )
+    return _answer(stored, "appointment record created" if stored.created else "appointment record exists")
+
+
+@router.put(
+    FHIR_APPOINTMENT_UPDATE.resolver_path,
+    summary=FHIR_APPOINTMENT_UPDATE.summary,
+    description="Query `identifier=<system>|<value>` (the editor's business identifier, as in the body). "
+    "200 + Location; 201 when it creates the record. " + _ERRORS,
+    tags=TAGS,
+)
+def update() -> Response[str]:
+    editor = calling_editor(router, FHIR_APPOINTMENT_UPDATE)
+    wanted = (router.current_event.query_string_parameters or {}).get("identifier", "")
+    system, separator, value = wanted.partition("|")
+    if not separator or not system or not value:
+        raise InvalidInput("the query must name the record: ?identifier=<system>|<value>", field="identifier")
+    record = _record()
+    if (record.identifier.system, record.identifier.value) != (system, value):
+        raise InvalidInput(
+            "the Appointment's identifier is not the one in the query", field="Appointment.identifier"
+        )
+    stored = appointments.upsert(editor.id, record)
+    logger.info(
+        "appointment record",
+        extra={
+            "editor": editor.id,
+            "record_created": stored.created,
+            "changed": stored.changed,
+            "status": stored.status,
+        },
+    )
+    return _answer(stored, "appointment record updated" if stored.changed else "appointment record unchanged")

@@ -1,0 +1,42 @@
+"""What the ingest capability's FHIR routes share: the calling editor, the raw body, FHIR answers."""
+
+from __future__ import annotations
+
+import base64
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from sas_common.api import FHIR_JSON, principal
+from sas_common.auth import Target, authorize
+from sas_common.errors import Forbidden
+from sas_common.routes import Route
+from sas_common.settings import get_settings
+from sas_common.territory import EditorConfig
+
+
+def calling_editor(router: Router, route: Route) -> EditorConfig:
+    """The editor the token speaks for (claim `sas_editor_id`); 403 if the territory has no such editor."""
+    caller = principal(router)
+    authorize(caller, route.action_required, Target(editor_id=caller.editor_id))
+    editor = get_settings().territory.editor(caller.editor_id or "")
+    if editor is None:
+        raise Forbidden(f"editor {caller.editor_id!r} is not an editor of this territory")
+    return editor
+
+
+def body_text(router: Router) -> str:
+    event = router.current_event
+    body = event.body or ""
+    return base64.b64decode(body).decode("utf-8", errors="replace") if event.is_base64_encoded else body
+
+
+def fhir_response(
+    status: HTTPStatus, resource: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response[str]:
+    return Response(
+        status_code=status, content_type=FHIR_JSON, body=json.dumps(resource), headers=headers or {}
+    )

@@ -1,0 +1,54 @@
+"""`POST /fhir/Bundle`: an editor pushes a slot Bundle (the same graphs it answers to a poll).
+
+The span replaced is the Bundle's: from the earliest start to the latest end of the slots it carries,
+for each effecteur it names (one span for the whole Bundle). An effecteur not named keeps their slots;
+a named one keeps nothing of this editor's in the span but what the Bundle now holds. A Bundle without a
+usable slot replaces nothing. Answers 200 with an OperationOutcome: the accepted entries in one issue,
+each rejected entry in its own, by index and reason.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from aws_lambda_powertools.event_handler import Response
+
+from ingest.fhir_http import body_text, calling_editor, fhir_response
+from sas_common.api import new_router
+from sas_common.fhir.outcome import mapping_outcome
+from sas_common.fhir.slot_mapping import map_slot_bundle
+from sas_common.ingest.apply import ApplySummary, apply_answer
+from sas_common.observability import logger, metrics
+from sas_common.routes import FHIR_BUNDLE_PUSH
+
+router = new_router()
+TAGS = ["fhir"]
+
+
+@router.post(
+    FHIR_BUNDLE_PUSH.resolver_path,
+    summary=FHIR_BUNDLE_PUSH.summary,
+    description=(
+        "Body: a FHIR Bundle (`application/fhir+json` or `application/json`), the PS, CPTS or SOS graph of "
+        "interop.md. Replaces this editor's slots of the effecteurs it names over the span it covers "
+        "(earliest start → latest end). Answers 200 with an OperationOutcome listing accepted and rejected "
+        "entries (`Bundle.entry[i]`); a body that is not a Bundle: 400 OperationOutcome. A slot of an "
+        "effecteur who did not declare this editor is rejected (`not_declared`) and never stored."
+    ),
+    tags=TAGS,
+)
+def push() -> Response[str]:
+    editor = calling_editor(router, FHIR_BUNDLE_PUSH)
+    result = map_slot_bundle(body_text(router), editor.kind)
+    if result.slots:
+        named = [slot.national_id for slot in result.slots if slot.national_id is not None]
+        span_start = min(slot.start for slot in result.slots)
+        span_end = max(slot.end for slot in result.slots)
+        summary = apply_answer(editor, named, span_start, span_end, result)
+    else:
+        summary = ApplySummary(rejected=list(result.rejected))
+    counts = summary.as_dict()
+    metrics.add_metric(name="PushedSlotsAccepted", unit="Count", value=counts["accepted"])
+    metrics.add_metric(name="PushedSlotsRejected", unit="Count", value=counts["rejected"])
+    logger.info("slots pushed", extra={"editor": editor.id, **counts})
+    return fhir_response(HTTPStatus.OK, mapping_outcome(summary.outcome_result()))

@@ -1,0 +1,1 @@
+"""Editor slots into the platform: conversion, filtering by declarations, replacement."""

@@ -1,0 +1,83 @@
+"""An editor's slot as read from its Bundle (`fhir.model.EditorSlot`) → the platform's `slots.model.Slot`.
+
+Plain values only, no storage. What is decided here:
+- the source and `editor_id` are the editor's id, `editor_level` its integration level (territory file);
+- ActCode AMB/VR/HH → cabinet/teleconsultation/domicile; a slot that names none is a cabinet slot;
+- a slot without a visibility type keeps the model's default (SNP: dedicated to SAS regulation);
+- the place id is stable between polls: a hash of the editor's own Location id, else of the structure
+  (FINESS/SIRET), else of the address; a slot without any of these has no place;
+- the position is the editor's when it sends one; no geocoding yet (a place without a position gets no
+  `cell_day`, a teleconsultation slot still gets its `tele_day`);
+- the slot key is the editor's slot id, hashed when longer than the model allows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sas_common.fhir.codes import ConsultationCode
+from sas_common.fhir.model import EditorSlot, Place
+from sas_common.slots.model import ConsultationType, Slot, SlotMode, Visibility
+from sas_common.territory import EditorConfig
+
+CONSULTATION_TYPES: dict[ConsultationCode, ConsultationType] = {
+    ConsultationCode.AMB: ConsultationType.CABINET,
+    ConsultationCode.VR: ConsultationType.TELECONSULTATION,
+    ConsultationCode.HH: ConsultationType.DOMICILE,
+}
+DEFAULT_CONSULTATION = (ConsultationType.CABINET,)
+DEFAULT_VISIBILITY = (Visibility.SNP,)
+PLACE_ID_PREFIX = "ed-"
+SLOT_KEY_MAX = 200
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def place_id(editor_id: str, place: Place | None) -> str | None:
+    """A stable id of the editor's place: the same Location (or structure, or address) gives the same id."""
+    if place is None:
+        return None
+    basis: tuple[str, ...]
+    if place.location_id:
+        basis = ("location", place.location_id)
+    elif place.structure_id:
+        basis = ("structure", place.structure_id)
+    elif place.address_lines or place.postal_code or place.city:
+        basis = ("address", place.address.lower(), place.postal_code or "", (place.city or "").lower())
+    else:
+        return None
+    return PLACE_ID_PREFIX + _digest(editor_id, *basis)[:20]
+
+
+def slot_key(editor_slot_id: str) -> str:
+    if len(editor_slot_id) <= SLOT_KEY_MAX:
+        return editor_slot_id
+    return "h-" + _digest(editor_slot_id)[:40]
+
+
+def to_slot(editor: EditorConfig, slot: EditorSlot) -> Slot:
+    """The platform's slot; ValueError when the editor's slot names no doctor (an SOS site's slot)."""
+    if slot.national_id is None:
+        raise ValueError(f"slot {slot.slot_id} names no doctor")
+    consultation = tuple(CONSULTATION_TYPES[code] for code in slot.consultation_types)
+    visibility = tuple(Visibility(value.value) for value in slot.visibility)
+    specialty = next((s.code for s in slot.specialties if s.code), None)
+    return Slot(
+        source=editor.id,
+        national_id=slot.national_id,
+        slot_key=slot_key(slot.slot_id),
+        start=slot.start,
+        end=slot.end,
+        consultation_types=consultation or DEFAULT_CONSULTATION,
+        visibility=visibility or DEFAULT_VISIBILITY,
+        mode=SlotMode.SLOTS,
+        walk_in=slot.walk_in,
+        place_id=place_id(editor.id, slot.place),
+        position=slot.place.position if slot.place is not None else None,
+        specialty_code=specialty,
+        booking_url=slot.booking_url,
+        editor_id=editor.id,
+        editor_level=int(editor.level),
+    )

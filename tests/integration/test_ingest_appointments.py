@@ -1,0 +1,160 @@
+"""Flow INT_R03 through the HTTP API: create, replay, conditional update, history, errors, no patient data."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from boto3.dynamodb.conditions import Key
+
+from fhir_samples import EDITOR_SYSTEM, appointment
+from sas_common import storage
+from sas_common.fhir.appointment import Identifier
+from sas_common.identifiers import NATIONAL_ID_SYSTEM
+from sas_common.orientations import appointments
+from sas_common.tables import ORIENTATIONS, PK
+from sas_local import fhir_shapes as shapes
+from support import Client, new_effecteur
+
+EDITOR_ID = "demo-editor"
+PATIENT_NAME = "Dupont-Secret"
+
+
+def record_for(national_id: str, **overrides: Any) -> tuple[dict[str, Any], str]:
+    value = str(uuid.uuid4())
+    doctor = {"actor": {"identifier": shapes.typed_identifier(NATIONAL_ID_SYSTEM, national_id, "IDNPS")}}
+    body = appointment(
+        identifier=[{"system": EDITOR_SYSTEM, "value": value}],
+        participant=[doctor],
+        **overrides,
+    )
+    return body, value
+
+
+def send(client: Client, method: str, body: Any, *, query: str = "", token: str | None = None) -> Any:
+    token = token or client.token("editor", "client-1", editor_id=EDITOR_ID)
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return client.request(
+        method,
+        "/fhir/Appointment" + query,
+        body=raw,
+        headers={"content-type": "application/fhir+json"},
+        token=token,
+    )
+
+
+def items_of(value: str) -> list[dict[str, Any]]:
+    pk = appointments.record_pk(EDITOR_ID, Identifier(EDITOR_SYSTEM, value))
+    return storage.query_all(ORIENTATIONS, KeyConditionExpression=Key(PK).eq(pk))
+
+
+def test_create_then_replay_does_not_duplicate(client: Client) -> None:
+    body, value = record_for(new_effecteur())
+    created = send(client, "POST", body)
+    assert created.status == 201, created.body
+    location = created.headers["location"]
+    assert location.startswith("/fhir/Appointment/")
+    assert created.json()["resourceType"] == "OperationOutcome"
+
+    replay = send(client, "POST", body)
+    assert replay.status == 200, replay.body
+    assert replay.headers["location"] == location
+    assert sorted(str(item["sk"])[:7] for item in items_of(value)) == ["META", "STATUS#"]
+
+
+def test_conditional_update_records_the_status_history(client: Client) -> None:
+    national_id = new_effecteur()
+    body, value = record_for(national_id)
+    location = send(client, "POST", body).headers["location"]
+
+    cancelled = {**body, "status": "cancelled"}
+    query = f"?identifier={EDITOR_SYSTEM}|{value}"
+    updated = send(client, "PUT", cancelled, query=query)
+    assert updated.status == 200, updated.body
+    assert updated.headers["location"] == location
+    again = send(client, "PUT", cancelled, query=query)
+    assert again.status == 200
+
+    statuses = [item["status"] for item in appointments.history(EDITOR_ID, Identifier(EDITOR_SYSTEM, value))]
+    assert statuses == ["booked", "cancelled"]
+    meta = appointments.load(EDITOR_ID, Identifier(EDITOR_SYSTEM, value))
+    assert meta is not None
+    assert (meta["status"], meta["version"], meta["effecteur_pk"]) == ("cancelled", 2, f"EFF#{national_id}")
+
+    index = ORIENTATIONS.index("by_effecteur")
+    listed = storage.table(ORIENTATIONS).query(
+        IndexName=index.name, KeyConditionExpression=Key(index.partition_key).eq(f"EFF#{national_id}")
+    )["Items"]
+    assert [item["sk"] for item in listed] == ["META"]  # once per record, not per status
+
+
+def test_conditional_update_creates_when_absent(client: Client) -> None:
+    body, value = record_for(new_effecteur())
+    response = send(client, "PUT", body, query=f"?identifier={EDITOR_SYSTEM}|{value}")
+    assert response.status == 201, response.body
+    assert response.headers["location"].startswith("/fhir/Appointment/")
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?identifier=", "?identifier=no-separator", "?identifier=urn:oid:1.2|other-value"]
+)
+def test_conditional_update_needs_the_body_identifier_in_the_query(client: Client, query: str) -> None:
+    body, _ = record_for(new_effecteur())
+    response = send(client, "PUT", body, query=query)
+    assert response.status == 400, response.body
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_no_patient_data_is_stored(client: Client) -> None:
+    national_id = new_effecteur()
+    body, value = record_for(national_id)
+    patient = {"resourceType": "Patient", "id": "pat", "name": [{"family": PATIENT_NAME}]}
+    body["contained"] = [patient]
+    body["participant"].append({"actor": {"reference": "#pat"}, "status": "accepted"})
+    body["participant"].append({"actor": {"reference": "Patient/42", "display": PATIENT_NAME}})
+    assert send(client, "POST", body).status == 201
+    items = items_of(value)
+    assert len(items) == 2
+    text = json.dumps(items, default=str)
+    assert PATIENT_NAME not in text
+    assert "Patient" not in text
+    assert not any(name.startswith(("patient", "contained", "participant")) for i in items for name in i)
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b"not json", 400),
+        (b'{"resourceType": "Bundle"}', 400),
+        (b'{"resourceType": "Appointment", "status": 12}', 400),
+    ],
+)
+def test_malformed_is_400_operation_outcome(client: Client, raw: bytes, status: int) -> None:
+    response = send(client, "POST", raw)
+    assert response.status == status, response.body
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_rule_breaking_records_are_422(client: Client) -> None:
+    body, _ = record_for(new_effecteur(), status="proposed")
+    response = send(client, "POST", body)
+    assert response.status == 422, response.body
+    assert response.json()["issue"][0]["code"] == "business-rule"
+
+
+def test_a_doctor_unknown_to_the_directory_is_422(client: Client) -> None:
+    body, value = record_for("870999999998")
+    response = send(client, "POST", body)
+    assert response.status == 422, response.body
+    assert "not in the platform's directory" in response.json()["issue"][0]["diagnostics"]
+    assert items_of(value) == []
+
+
+def test_only_editors_send_records(client: Client) -> None:
+    body, _ = record_for(new_effecteur())
+    response = send(client, "POST", body, token=client.token("regulator", "reg-1"))
+    assert response.status == 403
+    assert response.json()["resourceType"] == "OperationOutcome"
