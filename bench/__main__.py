@@ -7,14 +7,18 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import cold_start, directory_import
+from bench import cold_start, directory_import, ingest_bundle
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> int:
     sections = []
-    benchmarks = (("cold start", cold_start.run), ("directory import", directory_import.run))
+    benchmarks = (
+        ("cold start", cold_start.run),
+        ("directory import", directory_import.run),
+        ("editor ingest", ingest_bundle.run),
+    )
     for name, benchmark in benchmarks:
         print(f"running {name}…", flush=True)
         section, _ = benchmark()

@@ -1,0 +1,224 @@
+"""Polling an editor for the free slots of the effecteurs who declared it (flows INT_R01/INT_R04).
+
+One batch is up to 25 national ids: the breaker is asked first (open: the batch is skipped and reported),
+then the search for the window now → now + 48 h is sent and its pages followed (at most `MAX_PAGES`). If
+the editor does not answer usably — down, slow, not FHIR, not a Bundle, every Slot of it unreadable (broken
+references), more pages than allowed — the batch fails: the breaker counts it and nothing stored is
+touched. Otherwise the answer replaces what the platform held for those effecteurs in the window
+(`apply_answer`) and the breaker notes the success. Batches run one after the other; one failing does not
+stop the others.
+
+SOS editors (the Schedule search by association SIRETs) are not polled yet: their run reports it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from boto3.dynamodb.conditions import Key
+
+from sas_common import storage
+from sas_common.fhir.errors import FhirError
+from sas_common.fhir.model import EditorSlot, MappingResult, Rejection
+from sas_common.fhir.queries import MAX_PRACTITIONERS_PER_QUERY, build_slot_query
+from sas_common.fhir.slot_mapping import map_slot_bundle
+from sas_common.ingest import breaker
+from sas_common.ingest.apply import apply_answer
+from sas_common.ingest.client import EditorUnavailable, fetch_bundle, make_client
+from sas_common.tables import PARTICIPATIONS
+from sas_common.territory import EditorConfig, EditorKind
+
+logger = logging.getLogger(__name__)
+
+WINDOW = timedelta(hours=48)
+MAX_PAGES = 20
+DUE_PAGE_SIZE = 100
+SKIPPED_BREAKER_OPEN = "skipped: breaker open"
+SOS_NOT_IMPLEMENTED = "not implemented: SOS editors are polled by association SIRET (Schedule search)"
+
+
+@dataclass
+class BatchSummary:
+    editor_id: str
+    requested: int
+    slots_received: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    error: str | None = None
+    breaker_state: str = breaker.BreakerStatus.CLOSED.value
+    pages: int = 0  # answers read (retries not counted)
+    skipped: bool = False  # not sent: the breaker was open
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class EditorRunSummary:
+    editor_id: str
+    batches: list[BatchSummary] = field(default_factory=list)
+    error: str | None = None  # the whole run's (SOS not implemented)
+
+    @property
+    def failed_batches(self) -> int:
+        return sum(1 for batch in self.batches if batch.error is not None and not batch.skipped)
+
+    @property
+    def skipped_batches(self) -> int:
+        return sum(1 for batch in self.batches if batch.skipped)
+
+    @property
+    def breaker_state(self) -> str:
+        return self.batches[-1].breaker_state if self.batches else breaker.BreakerStatus.CLOSED.value
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "editor_id": self.editor_id,
+            "error": self.error,
+            "requested": sum(batch.requested for batch in self.batches),
+            "requests": sum(batch.pages for batch in self.batches),
+            "slots_received": sum(batch.slots_received for batch in self.batches),
+            "accepted": sum(batch.accepted for batch in self.batches),
+            "rejected": sum(batch.rejected for batch in self.batches),
+            "failed_batches": self.failed_batches,
+            "skipped_batches": self.skipped_batches,
+            "breaker_state": self.breaker_state,
+            "batches": [batch.as_dict() for batch in self.batches],
+        }
+
+
+class _BatchFailed(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def batches(national_ids: Sequence[str], size: int = MAX_PRACTITIONERS_PER_QUERY) -> Iterator[list[str]]:
+    """Distinct ids in order, by `size`."""
+    distinct = list(dict.fromkeys(national_ids))
+    for first in range(0, len(distinct), size):
+        yield distinct[first : first + size]
+
+
+def due_effecteurs(editor_id: str) -> list[str]:
+    """The effecteurs who declared this editor and did not refuse its display (index `by_editor`)."""
+    index = PARTICIPATIONS.index("by_editor")
+    query: dict[str, Any] = {
+        "IndexName": index.name,
+        "KeyConditionExpression": Key(index.partition_key).eq(f"EDITOR#{editor_id}"),
+        "ProjectionExpression": "#sk",
+        "ExpressionAttributeNames": {"#sk": index.sort_key},
+        "Limit": DUE_PAGE_SIZE,
+    }
+    found: list[str] = []
+    while True:
+        page = storage.table(PARTICIPATIONS).query(**query)
+        found.extend(str(item[index.sort_key]) for item in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return found
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _same_origin(url: str, base_url: str) -> bool:
+    one, other = urlsplit(url), urlsplit(base_url)
+    return (one.scheme, one.netloc) == (other.scheme, other.netloc)
+
+
+def _fetch_answer(
+    editor: EditorConfig, first_url: str, http: httpx.Client, summary: BatchSummary
+) -> MappingResult:
+    """Every page of the search, mapped and put together; _BatchFailed when the answer is not usable."""
+    slots: list[EditorSlot] = []
+    rejected: list[Rejection] = []
+    url: str | None = first_url
+    base_url = str(editor.fhir_base_url)
+    while url is not None:
+        if summary.pages >= MAX_PAGES:
+            raise _BatchFailed(f"more than {MAX_PAGES} pages")
+        if not _same_origin(url, base_url):
+            raise _BatchFailed("a next page outside the editor's base URL")
+        try:
+            body = fetch_bundle(editor, url, client=http)
+        except EditorUnavailable as exc:
+            raise _BatchFailed(exc.reason) from exc
+        summary.pages += 1
+        try:
+            page = map_slot_bundle(body, editor.kind)
+        except FhirError as exc:
+            raise _BatchFailed(f"{exc.__class__.__name__}: {exc}") from exc
+        offset = len(slots) + len(rejected)
+        slots += page.slots
+        rejected += [Rejection(r.index + offset, r.reason, r.code) for r in page.rejected]
+        url = page.next_url
+    if rejected and not slots:
+        # Not one Slot could be read (e.g. broken references): a broken answer, not "no slots any more".
+        raise _BatchFailed(f"no readable slot: {rejected[0].code.value}: {rejected[0].reason}")
+    return MappingResult(slots, rejected)
+
+
+def poll_batch(
+    editor: EditorConfig,
+    national_ids: Sequence[str],
+    now: datetime,
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> BatchSummary:
+    """Poll one batch of up to 25 effecteurs for the window now → now + 48 h (see the module's doc)."""
+    summary = BatchSummary(editor.id, len(national_ids))
+    if editor.kind is EditorKind.SOS:
+        summary.error = SOS_NOT_IMPLEMENTED
+        return summary
+    allowed, state = breaker.acquire(editor.id, now)
+    summary.breaker_state = state.status.value
+    if not allowed:
+        summary.error, summary.skipped = SKIPPED_BREAKER_OPEN, True
+        return summary
+    window_end = now + WINDOW
+    url = build_slot_query(
+        str(editor.fhir_base_url),
+        national_ids,
+        now,
+        window_end,
+        with_services=editor.kind is EditorKind.CPTS,
+    )
+    try:
+        with make_client(editor, transport) as http:
+            result = _fetch_answer(editor, url, http, summary)
+    except _BatchFailed as failed:
+        summary.error = failed.reason
+        summary.breaker_state = breaker.record_failure(editor.id, now).status.value
+        logger.warning(
+            "editor batch failed",
+            extra={"editor_id": editor.id, "requested": len(national_ids), "reason": failed.reason},
+        )
+        return summary
+    summary.slots_received = len(result.slots) + len(result.rejected)
+    applied = apply_answer(editor, national_ids, now, window_end, result)
+    summary.accepted, summary.rejected = len(applied.accepted), len(applied.rejected)
+    summary.breaker_state = breaker.record_success(editor.id).status.value
+    return summary
+
+
+def poll_editor(
+    editor: EditorConfig, now: datetime, *, transport: httpx.BaseTransport | None = None
+) -> EditorRunSummary:
+    """Every batch of the editor's due effecteurs, one after the other."""
+    run = EditorRunSummary(editor.id)
+    if editor.kind is EditorKind.SOS:
+        run.error = SOS_NOT_IMPLEMENTED
+        return run
+    for batch in batches(due_effecteurs(editor.id)):
+        try:
+            run.batches.append(poll_batch(editor, batch, now, transport=transport))
+        except Exception as exc:  # one batch's own fault (storage, a bug) does not stop the others
+            logger.exception("editor batch crashed", extra={"editor_id": editor.id})
+            run.batches.append(
+                BatchSummary(editor.id, len(batch), error=f"internal: {exc.__class__.__name__}")
+            )
+    return run

@@ -1,0 +1,188 @@
+"""Polling an editor over real HTTP (the local FakeEditor): batches, replace semantics, faults, breaker.
+
+Each test polls its own editor id (a copy of the demo territory's `demo-editor` pointed at the double), so
+its breaker and its declared effecteurs are its own on the session's shared platform.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sas_common.ingest import breaker, client
+from sas_common.ingest.poll import SKIPPED_BREAKER_OPEN, SOS_NOT_IMPLEMENTED, batches, poll_editor
+from sas_common.participation import store as declarations
+from sas_common.participation.rules import Declaration
+from sas_common.settings import get_settings
+from sas_common.slots.store import window_items
+from sas_common.territory import EditorConfig, EditorKind
+from sas_local.fhir_editor import FakeEditor, FakePlace
+from support import new_effecteur
+
+pytestmark = pytest.mark.usefixtures("platform")
+PLACE = FakePlace("1 rue de Metz", "31000", "Toulouse", 43.6, 1.44, "312345678900011", "+33561000001")
+_ids = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def running() -> Iterator[FakeEditor]:
+    with FakeEditor() as double:
+        yield double
+
+
+@pytest.fixture
+def fake(running: FakeEditor, monkeypatch: pytest.MonkeyPatch) -> FakeEditor:
+    running.clear()
+    monkeypatch.setattr(client, "BACKOFF_BASE_SECONDS", 0.001)
+    return running
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def editor_for(fake: FakeEditor, **update: object) -> EditorConfig:
+    demo = get_settings().territory.editor("demo-editor")
+    assert demo is not None
+    editor_id = f"poll-test-{next(_ids)}-{datetime.now(UTC):%H%M%S%f}"
+    return demo.model_copy(update={"id": editor_id, "fhir_base_url": fake.base_url, **update})
+
+
+def declared(editor: EditorConfig) -> str:
+    national_id = new_effecteur()
+    declaration = Declaration(
+        participates=True, modality="individual", uses_interfaced_software=True, editors=[editor.id]
+    )
+    declarations.save_effecteur(national_id, declaration, by="test")
+    return national_id
+
+
+def stored(editor: EditorConfig, national_id: str, now: datetime) -> list[str]:
+    items = window_items(editor.id, national_id, now, now + timedelta(hours=48))
+    return sorted(str(item["slot_key"]) for item in items)
+
+
+def at(now: datetime, hours: float) -> tuple[datetime, datetime]:
+    start = now + timedelta(hours=hours)
+    return start, start + timedelta(minutes=15)
+
+
+def with_slots(fake: FakeEditor, editor: EditorConfig, now: datetime) -> tuple[str, list[str]]:
+    national_id = declared(editor)
+    return national_id, fake.add_practitioner_slots(national_id, [at(now, 1), at(now, 2), at(now, 3)], PLACE)
+
+
+def test_a_declared_effecteur_gets_the_editors_slots_and_loses_a_booked_one(
+    fake: FakeEditor, now: datetime
+) -> None:
+    editor = editor_for(fake)
+    national_id, slot_ids = with_slots(fake, editor, now)
+
+    run = poll_editor(editor, now)
+
+    assert run.error is None
+    assert [(b.requested, b.slots_received, b.accepted, b.error) for b in run.batches] == [(1, 3, 3, None)]
+    assert stored(editor, national_id, now) == sorted(slot_ids)
+    assert fake.requests[0].identifiers == [national_id]
+
+    fake.mark_busy(slot_ids[1])
+    second = poll_editor(editor, now)
+    assert second.batches[0].accepted == 2
+    assert stored(editor, national_id, now) == sorted([slot_ids[0], slot_ids[2]])
+
+
+@pytest.mark.parametrize("fault", ["503", "garbage", "wrong_type", "broken_references", "timeout"])
+def test_a_failed_poll_keeps_the_stored_slots_and_counts_for_the_breaker(
+    fake: FakeEditor, now: datetime, fault: str
+) -> None:
+    editor = editor_for(fake, read_timeout_seconds=0.2)
+    national_id, slot_ids = with_slots(fake, editor, now)
+    assert poll_editor(editor, now).batches[0].accepted == 3
+
+    if fault == "503":
+        fake.fail_with(503)
+    elif fault == "garbage":
+        fake.garbage()
+    elif fault == "wrong_type":
+        fake.wrong_resource_type()
+    elif fault == "broken_references":
+        fake.broken_references()
+    else:
+        fake.delay(1.0)
+    fake.mark_busy(slot_ids[0])  # would go, were the answer applied
+    run = poll_editor(editor, now)
+    fake.healthy()
+
+    (batch,) = run.batches
+    assert batch.error is not None
+    assert not batch.skipped
+    assert batch.accepted == 0
+    assert stored(editor, national_id, now) == sorted(slot_ids)
+    assert breaker.load(editor.id).failures == 1
+    assert run.as_dict()["failed_batches"] == 1
+
+
+def test_five_failed_polls_open_the_breaker_and_the_next_poll_sends_nothing(
+    fake: FakeEditor, now: datetime
+) -> None:
+    editor = editor_for(fake)
+    with_slots(fake, editor, now)
+    fake.fail_with(503)
+    for _ in range(breaker.FAILURE_THRESHOLD):
+        run = poll_editor(editor, now)
+    assert run.breaker_state == breaker.BreakerStatus.OPEN.value
+
+    sent = len(fake.requests)
+    skipped = poll_editor(editor, now + timedelta(seconds=30))
+    assert len(fake.requests) == sent
+    assert skipped.batches[0].skipped
+    assert skipped.batches[0].error == SKIPPED_BREAKER_OPEN
+    assert skipped.as_dict()["skipped_batches"] == 1
+
+    fake.healthy()  # after the cool-down, one trial; it succeeds: closed
+    trial = poll_editor(editor, now + breaker.COOL_DOWN)
+    assert trial.batches[0].error is None
+    assert trial.breaker_state == breaker.BreakerStatus.CLOSED.value
+    assert breaker.load(editor.id).failures == 0
+
+
+def test_thirty_effecteurs_are_asked_in_two_requests(fake: FakeEditor, now: datetime) -> None:
+    editor = editor_for(fake)
+    national_ids = [declared(editor) for _ in range(30)]
+    for national_id in national_ids[::10]:
+        fake.add_practitioner_slots(national_id, [at(now, 1)], PLACE)
+
+    run = poll_editor(editor, now)
+
+    assert [batch.requested for batch in run.batches] == [25, 5]
+    assert len(fake.requests) == 2
+    assert sorted(len(request.identifiers) for request in fake.requests) == [5, 25]
+    assert sorted(value for r in fake.requests for value in r.identifiers) == sorted(national_ids)
+    assert run.as_dict()["accepted"] == 3
+
+
+def test_an_sos_editor_is_reported_not_polled(fake: FakeEditor, now: datetime) -> None:
+    editor = editor_for(fake, kind=EditorKind.SOS)
+    run = poll_editor(editor, now)
+    assert run.error == SOS_NOT_IMPLEMENTED
+    assert run.batches == []
+    assert fake.requests == []
+
+
+def test_batches_are_distinct_ids_by_25() -> None:
+    ids = [f"8{n:011d}" for n in range(60)]
+    assert [len(batch) for batch in batches(ids + ids[:5])] == [25, 25, 10]
+
+
+def test_a_breaker_write_from_a_stale_read_is_refused(now: datetime) -> None:
+    editor_id = f"breaker-test-{datetime.now(UTC):%H%M%S%f}"
+    read_by_both = breaker.load(editor_id)
+    breaker.save(editor_id, read_by_both, breaker.after_failure(read_by_both, now))
+    with pytest.raises(breaker.StaleBreaker):
+        breaker.save(editor_id, read_by_both, breaker.after_failure(read_by_both, now))
+    assert breaker.record_failure(editor_id, now).failures == 2  # reloads, applies on the latest
+    assert breaker.load(editor_id).version == 2
