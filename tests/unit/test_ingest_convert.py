@@ -13,7 +13,15 @@ from sas_common.effecteurs.model import Position
 from sas_common.fhir.codes import AppointmentType, ConsultationCode, SlotVisibility
 from sas_common.fhir.model import EditorSlot, Place, Specialty
 from sas_common.ingest.convert import PLACE_ID_PREFIX, SLOT_KEY_MAX, place_id, to_slot
-from sas_common.slots.model import ConsultationType, Visibility, search_keys
+from sas_common.slots.model import (
+    SLOT_REASONS_MAX,
+    SLOT_TEXT_MAX,
+    ConsultationType,
+    Visibility,
+    content_item,
+    search_keys,
+    slot_of,
+)
 from sas_common.territory import EditorConfig, EditorKind, EditorLevel
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -160,3 +168,48 @@ def test_long_editor_slot_ids_are_hashed_into_a_key() -> None:
 def test_a_slot_without_a_doctor_is_refused() -> None:
     with pytest.raises(ValueError, match="names no doctor"):
         to_slot(EDITOR, editor_slot(national_id=None))
+
+
+@pytest.mark.parametrize(
+    ("specialties", "code", "text"),
+    [
+        ((Specialty("SM54", "Médecine générale"),), "SM54", None),  # coded: the code is the fact kept
+        ((Specialty(None, "Pédiatrie"), Specialty("SM40", "Pédiatrie")), "SM40", None),
+        ((Specialty(None, "médecine générale"),), None, "médecine générale"),  # text only: kept as text
+        ((Specialty(None, "  angiologie \n vasculaire "),), None, "angiologie vasculaire"),
+        ((), None, None),
+    ],
+)
+def test_the_specialty_is_kept_coded_else_as_text(
+    specialties: tuple[Specialty, ...], code: str | None, text: str | None
+) -> None:
+    slot = to_slot(EDITOR, editor_slot(specialties=specialties))
+    assert (slot.specialty_code, slot.specialty_text) == (code, text)
+
+
+@pytest.mark.parametrize(
+    ("reasons", "kept"),
+    [
+        ((), None),  # none: not an empty list on the item
+        (("Suivi grossesse", "Vaccination"), ("Suivi grossesse", "Vaccination")),
+        (("Vaccination", "Vaccination"), ("Vaccination",)),
+        (("x" * 500,), ("x" * (SLOT_TEXT_MAX - 1) + "…",)),
+        (tuple(f"motif {n}" for n in range(15)), tuple(f"motif {n}" for n in range(SLOT_REASONS_MAX))),
+    ],
+)
+def test_free_text_reasons_are_kept_within_bounds(
+    reasons: tuple[str, ...], kept: tuple[str, ...] | None
+) -> None:
+    assert to_slot(EDITOR, editor_slot(reasons=reasons)).reasons == kept
+
+
+def test_a_manual_slot_item_carries_no_editor_text() -> None:
+    manual = to_slot(EDITOR, editor_slot(reasons=(), specialties=())).model_copy(
+        update={"source": "manual", "editor_id": None, "editor_level": None}
+    )
+    item = content_item(manual, PARIS)
+    assert "reasons" not in item
+    assert "specialty_text" not in item
+    with_text = content_item(to_slot(EDITOR, editor_slot(reasons=("Vaccination",))), PARIS)
+    assert with_text["reasons"] == ["Vaccination"]
+    assert slot_of(with_text).reasons == ("Vaccination",)

@@ -8,7 +8,9 @@ Plain values only, no storage. What is decided here:
   (FINESS/SIRET), else of the address; a slot without any of these has no place;
 - the position is the editor's when it sends one; no geocoding yet (a place without a position gets no
   `cell_day`, a teleconsultation slot still gets its `tele_day`);
-- the slot key is the editor's slot id, hashed when longer than the model allows.
+- the slot key is the editor's slot id, hashed when longer than the model allows;
+- free-text reasons are kept (whitespace collapsed, each cut at `SLOT_TEXT_MAX` characters, the first
+  `SLOT_REASONS_MAX`), and the specialty's text only when the editor sends no TRE_R38 code.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ import hashlib
 
 from sas_common.fhir.codes import ConsultationCode
 from sas_common.fhir.model import EditorSlot, Place
-from sas_common.slots.model import ConsultationType, Slot, SlotMode, Visibility
+from sas_common.slots.model import (
+    SLOT_REASONS_MAX,
+    SLOT_TEXT_MAX,
+    ConsultationType,
+    Slot,
+    SlotMode,
+    Visibility,
+)
 from sas_common.territory import EditorConfig
 
 CONSULTATION_TYPES: dict[ConsultationCode, ConsultationType] = {
@@ -51,6 +60,12 @@ def place_id(editor_id: str, place: Place | None) -> str | None:
     return PLACE_ID_PREFIX + _digest(editor_id, *basis)[:20]
 
 
+def _bounded(text: str) -> str:
+    """An editor's free text as a slot keeps it: trimmed, at most SLOT_TEXT_MAX characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= SLOT_TEXT_MAX else text[: SLOT_TEXT_MAX - 1] + "…"
+
+
 def slot_key(editor_slot_id: str) -> str:
     if len(editor_slot_id) <= SLOT_KEY_MAX:
         return editor_slot_id
@@ -64,6 +79,8 @@ def to_slot(editor: EditorConfig, slot: EditorSlot) -> Slot:
     consultation = tuple(CONSULTATION_TYPES[code] for code in slot.consultation_types)
     visibility = tuple(Visibility(value.value) for value in slot.visibility)
     specialty = next((s.code for s in slot.specialties if s.code), None)
+    specialty_text = next((s.text for s in slot.specialties if s.text), None) if specialty is None else None
+    reasons = tuple(dict.fromkeys(_bounded(reason) for reason in slot.reasons if reason.strip()))
     return Slot(
         source=editor.id,
         national_id=slot.national_id,
@@ -77,6 +94,8 @@ def to_slot(editor: EditorConfig, slot: EditorSlot) -> Slot:
         place_id=place_id(editor.id, slot.place),
         position=slot.place.position if slot.place is not None else None,
         specialty_code=specialty,
+        specialty_text=_bounded(specialty_text) if specialty_text else None,
+        reasons=reasons[:SLOT_REASONS_MAX] or None,
         booking_url=slot.booking_url,
         editor_id=editor.id,
         editor_level=int(editor.level),

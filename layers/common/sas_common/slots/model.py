@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -53,6 +53,11 @@ def is_booking_state(attribute: str) -> bool:
     return attribute == BOOKED or attribute.startswith(HOLD_PREFIX)
 
 
+# Bounds on an editor's free text kept on a slot (sas_common.ingest.convert trims to them).
+SLOT_TEXT_MAX = 200
+SLOT_REASONS_MAX = 10
+
+
 class Slot(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -71,6 +76,13 @@ class Slot(BaseModel):
     place_id: str | None = None
     position: Position | None = None
     specialty_code: str | None = None
+    # The editor's specialty text when it sends no TRE_R38 code (a coded specialty keeps only its code).
+    specialty_text: str | None = Field(default=None, max_length=SLOT_TEXT_MAX)
+    # The editor's free-text reasons (`serviceType.text`). None rather than empty, so the items of slots
+    # without reasons (every manual slot) stay exactly as they were.
+    reasons: tuple[Annotated[str, Field(min_length=1, max_length=SLOT_TEXT_MAX)], ...] | None = Field(
+        default=None, min_length=1, max_length=SLOT_REASONS_MAX
+    )
     booking_url: str | None = None
     editor_id: str | None = None
     editor_level: int | None = None
