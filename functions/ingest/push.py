@@ -51,4 +51,4 @@ def push() -> Response[str]:
     metrics.add_metric(name="PushedSlotsAccepted", unit="Count", value=counts["accepted"])
     metrics.add_metric(name="PushedSlotsRejected", unit="Count", value=counts["rejected"])
     logger.info("slots pushed", extra={"editor": editor.id, **counts})
-    return fhir_response(HTTPStatus.OK, mapping_outcome(summary.outcome_result()))
+    return fhir_response(HTTPStatus.OK, mapping_outcome(summary.outcome_result(), summary.notes()))

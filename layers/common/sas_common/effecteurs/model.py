@@ -28,6 +28,8 @@ class Place(BaseModel):
     in_directory: bool = True
     # False when the address could not be geocoded: the place is left out of distance search.
     geocoded: bool = True
+    # Who made it known when the directory did not: `editor:<editor id>` (with in_directory=false).
+    known_from: str | None = None
 
     @model_validator(mode="after")
     def _no_position_is_not_geocoded(self) -> Place:
@@ -51,6 +53,15 @@ class Effecteur(BaseModel):
     specialty_label: str | None = None
     phone: str | None = None
     regulator_info: RegulatorInfo = Field(default_factory=RegulatorInfo)
+    # False for a doctor created from an editor's data (an SOS doctor on duty the directory does not
+    # list), with `known_from = editor:<editor id>`; the next directory import that lists them clears both.
+    in_directory: bool = True
+    known_from: str | None = None
+
+
+def known_from_editor(editor_id: str) -> str:
+    """The `known_from` of what an editor's data made known (a place, a doctor)."""
+    return f"editor:{editor_id}"
 
 
 class Card(Effecteur):

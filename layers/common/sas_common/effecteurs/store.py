@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -12,6 +14,7 @@ from sas_common.agenda.unavailability import Unavailability
 from sas_common.effecteurs.model import Card, Effecteur, Place, RegulatorInfo
 from sas_common.errors import NotFound
 from sas_common.geo import cell_of
+from sas_common.settings import get_settings
 from sas_common.tables import EFFECTEURS, PK, SK
 
 PROFILE = "PROFILE"
@@ -25,6 +28,11 @@ CARD_FROM = DELEGATE_PREFIX
 
 def effecteur_pk(national_id: str) -> str:
     return f"EFF#{national_id}"
+
+
+def structure_pk(structure_id: str) -> str:
+    """A structure's partition (an SOS association's consultation sites are its places)."""
+    return f"STRUCT#{structure_id}"
 
 
 def _strip(item: dict[str, Any]) -> dict[str, Any]:
@@ -115,3 +123,71 @@ def file_for_en_sus(card: Card, accepting: bool) -> None:
             )
         else:
             table.update_item(Key=key, UpdateExpression="REMOVE ensus_cell, ensus_sk")
+
+
+# --- what an editor's answer makes known (sas_common.ingest) ---------------------------------------------
+
+BATCH_GET_LIMIT = 100
+_BATCH_GET_RETRIES = 8
+
+
+def profile_and_places(pk: str) -> tuple[bool, list[Place]]:
+    """Whether the partition has a profile, and its places: one Query, as places sort just before the
+    profile (`PLACE#…` < `PROFILE`)."""
+    condition = Key(PK).eq(pk) & Key(SK).between(PLACE_PREFIX, PROFILE)
+    items = storage.query_all(EFFECTEURS, KeyConditionExpression=condition, ConsistentRead=True)
+    places = [Place.model_validate(_strip(item)) for item in items if str(item[SK]).startswith(PLACE_PREFIX)]
+    return any(item[SK] == PROFILE for item in items), places
+
+
+def put_places(pk: str, places: Sequence[Place]) -> None:
+    """Write new places in one batch; a geocoded one carries its cell, as the directory's places do."""
+    if not places:
+        return
+    with storage.table(EFFECTEURS).batch_writer() as batch:
+        for place in places:
+            item = {PK: pk, SK: PLACE_PREFIX + place.id, **place.model_dump(mode="json", exclude_none=True)}
+            if place.position is not None:
+                item["cell"] = cell_of(place.position)
+            batch.put_item(Item=storage.to_item(item))
+
+
+def existing_profiles(national_ids: Iterable[str]) -> set[str]:
+    """Which of these effecteurs have a profile: BatchGetItem on the keys only, 100 at a time."""
+    wanted = list(dict.fromkeys(national_ids))
+    name = get_settings().table_name(EFFECTEURS)
+    found: set[str] = set()
+    for first in range(0, len(wanted), BATCH_GET_LIMIT):
+        keys = [{PK: effecteur_pk(n), SK: PROFILE} for n in wanted[first : first + BATCH_GET_LIMIT]]
+        request: dict[str, Any] = {
+            name: {"Keys": keys, "ProjectionExpression": "#pk", "ExpressionAttributeNames": {"#pk": PK}}
+        }
+        for attempt in range(_BATCH_GET_RETRIES):
+            answer = storage.dynamodb().batch_get_item(RequestItems=request)
+            found.update(str(item[PK]).removeprefix("EFF#") for item in answer["Responses"].get(name, []))
+            request = dict(answer.get("UnprocessedKeys") or {})
+            if not request:
+                break
+            time.sleep(min(0.05 * 2**attempt, 1.0))
+        else:
+            raise RuntimeError("DynamoDB left keys unprocessed after retries")
+    return found
+
+
+def create_profile(effecteur: Effecteur) -> bool:
+    """Put a profile unless one exists (a directory import or another poll may have written it first)."""
+    try:
+        storage.table(EFFECTEURS).put_item(
+            Item={
+                PK: effecteur_pk(effecteur.national_id),
+                SK: PROFILE,
+                **storage.to_item(effecteur.model_dump(mode="json", exclude_none=True)),
+            },
+            ConditionExpression="attribute_not_exists(#pk)",
+            ExpressionAttributeNames={"#pk": PK},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from http import HTTPStatus
@@ -86,8 +86,9 @@ _REJECTION_ISSUES: dict[RejectionCode, IssueType] = {
 }
 
 
-def mapping_outcome(result: MappingResult) -> dict[str, Any]:
-    """The answer to a pushed Bundle: the accepted entries in one issue, each rejected entry in its own."""
+def mapping_outcome(result: MappingResult, notes: Sequence[str] = ()) -> dict[str, Any]:
+    """The answer to a pushed Bundle: the accepted entries in one issue, then one informational issue per
+    note (what else the platform did), then each rejected entry in its own."""
     issues = [
         OutcomeIssue(
             Severity.INFORMATION,
@@ -96,6 +97,7 @@ def mapping_outcome(result: MappingResult) -> dict[str, Any]:
             tuple(f"Bundle.entry[{slot.entry_index}]" for slot in result.slots),
         )
     ]
+    issues += [OutcomeIssue(Severity.INFORMATION, IssueType.INFORMATIONAL, note) for note in notes]
     issues += [
         OutcomeIssue(
             Severity.ERROR,

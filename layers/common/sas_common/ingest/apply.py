@@ -5,8 +5,9 @@ editor (pattern 6), so a slot booked elsewhere disappears. Only effecteurs known
 declared this editor and did not refuse its display get slots; the slots of any other are rejected, one by
 one with the reason, and never stored (and whatever that editor had left for them in the window is removed).
 
-Left for later (issue 4): effecteurs unknown to the directory are rejected, not created and flagged from
-the editor's data; SOS site slots that name no doctor are rejected.
+The accepted slots' places are resolved against the effecteur's known places (sas_common.ingest.places):
+one Query per effecteur asked reads their profile and places together, the places the editor makes known
+are geocoded in one call and written in one batch, and each slot carries its stored place and position.
 """
 
 from __future__ import annotations
@@ -14,13 +15,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 from pydantic import ValidationError
 
 from sas_common import storage
+from sas_common.effecteurs import store as effecteurs
+from sas_common.effecteurs.model import Place
 from sas_common.effecteurs.store import PROFILE, effecteur_pk
 from sas_common.fhir.model import EditorSlot, MappingResult, Rejection, RejectionCode
-from sas_common.ingest.convert import to_slot
+from sas_common.geocoding import Geocoder, geocoder_from_environment
+from sas_common.ingest.convert import placed, to_slot
+from sas_common.ingest.places import resolve_places
 from sas_common.participation import store as declarations
 from sas_common.participation.rules import shown_editors
 from sas_common.settings import get_settings
@@ -34,7 +40,9 @@ from sas_common.territory import EditorConfig
 class ApplySummary:
     accepted: list[EditorSlot] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
-    replaced: dict[str, Replacement] = field(default_factory=dict)  # by national id
+    replaced: dict[str, Replacement] = field(default_factory=dict)  # by owner (national id)
+    places_created: int = 0  # places the editor's data made known (not in the directory)
+    places_not_geocoded: int = 0  # of those, the ones left without a position
 
     def outcome_result(self) -> MappingResult:
         """As a mapping result, for `fhir.outcome.mapping_outcome` (rejections in entry order)."""
@@ -43,11 +51,28 @@ class ApplySummary:
             rejected=sorted(self.rejected, key=lambda rejection: rejection.index),
         )
 
+    def notes(self) -> list[str]:
+        """What else the answer did, for the pushing editor's OperationOutcome."""
+        if not self.places_created:
+            return []
+        return [
+            f"{self.places_created} place(s) not in the directory made known from this editor's data, "
+            f"{self.places_not_geocoded} of them not geocoded (out of distance search)"
+        ]
+
     def as_dict(self) -> dict[str, int]:
         totals = {"accepted": len(self.accepted), "rejected": len(self.rejected)}
         for name in ("put", "updated", "deleted", "unchanged"):
             totals[name] = sum(getattr(replacement, name) for replacement in self.replaced.values())
+        totals["places_created"] = self.places_created
+        totals["places_not_geocoded"] = self.places_not_geocoded
         return totals
+
+
+@cache
+def ingest_geocoder() -> Geocoder:
+    """The territory's geocoder (`SAS_GEOCODER`), one per process: its cache serves every answer."""
+    return geocoder_from_environment()
 
 
 def known_effecteur(national_id: str) -> bool:
@@ -60,18 +85,29 @@ def known_effecteur(national_id: str) -> bool:
     return "Item" in found
 
 
-def _refusal(editor_id: str, national_id: str) -> Rejection | None:
-    """Why this editor's slots of this effecteur are not taken (index filled in by the caller), or None."""
-    if not known_effecteur(national_id):
-        return Rejection(
-            -1, f"effecteur {national_id} is not in the directory", RejectionCode.UNKNOWN_EFFECTEUR
-        )
+@dataclass
+class _Owner:
+    """Someone asked of the editor, as the table knows them."""
+
+    owner_id: str  # the slots' owner (`Slot.national_id`)
+    pk: str  # their partition in `effecteurs`, which holds their places
+    refusal: Rejection | None  # why their slots are not taken (index filled in per slot)
+    replaced: bool  # whether the answer replaces their slots (an unknown one has none)
+    places: list[Place] = field(default_factory=list)
+
+
+def _effecteur(editor_id: str, national_id: str) -> _Owner:
+    """One Query (profile and places), and the declaration."""
+    pk = effecteur_pk(national_id)
+    known, places = effecteurs.profile_and_places(pk)
+    if not known:
+        reason = f"effecteur {national_id} is not in the directory"
+        return _Owner(national_id, pk, Rejection(-1, reason, RejectionCode.UNKNOWN_EFFECTEUR), False)
     declaration = declarations.current(national_id)
     if declaration is None or editor_id not in shown_editors(declaration):
-        return Rejection(
-            -1, f"effecteur {national_id} did not declare this editor", RejectionCode.NOT_DECLARED
-        )
-    return None
+        reason = f"effecteur {national_id} did not declare this editor"
+        return _Owner(national_id, pk, Rejection(-1, reason, RejectionCode.NOT_DECLARED), True)
+    return _Owner(national_id, pk, None, True, places)
 
 
 def apply_answer(
@@ -80,6 +116,8 @@ def apply_answer(
     window_start: datetime,
     window_end: datetime,
     result: MappingResult,
+    *,
+    geocoder: Geocoder | None = None,
 ) -> ApplySummary:
     """Apply an editor's answer about `national_ids` over [window_start, window_end).
 
@@ -88,50 +126,63 @@ def apply_answer(
     who is known then gets exactly the editor's accepted slots in the window (none: their slots go).
     """
     summary = ApplySummary(rejected=list(result.rejected))
-    asked = list(dict.fromkeys(national_ids))
-    refusals = {national_id: _refusal(editor.id, national_id) for national_id in asked}
-    wanted: dict[str, list[Slot]] = {national_id: [] for national_id in asked}
+    owners = {national_id: _effecteur(editor.id, national_id) for national_id in dict.fromkeys(national_ids)}
+    taken: list[tuple[_Owner, EditorSlot, Slot]] = []
     for slot in result.slots:
-        problem = _problem(editor, slot, refusals, window_start, window_end)
+        problem = _problem(editor, slot, owners, window_start, window_end)
         if problem is not None:
             summary.rejected.append(Rejection(slot.entry_index, problem[1], problem[0]))
             continue
         try:
             converted = to_slot(editor, slot)
         except (ValueError, ValidationError) as exc:
-            summary.rejected.append(
-                Rejection(
-                    slot.entry_index, f"slot {slot.slot_id}: {_short(exc)}", RejectionCode.INVALID_RESOURCE
-                )
-            )
+            reason = f"slot {slot.slot_id}: {_short(exc)}"
+            summary.rejected.append(Rejection(slot.entry_index, reason, RejectionCode.INVALID_RESOURCE))
             continue
         assert slot.national_id is not None  # checked by _problem
-        wanted[slot.national_id].append(converted)
+        taken.append((owners[slot.national_id], slot, converted))
         summary.accepted.append(slot)
-    zone = get_settings().territory.zone
-    for national_id, refusal in refusals.items():
-        if refusal is not None and refusal.code is RejectionCode.UNKNOWN_EFFECTEUR:
-            continue  # nothing of theirs can be in the table
-        summary.replaced[national_id] = replace_slots(
-            editor.id, national_id, window_start, window_end, wanted[national_id], zone
+
+    resolution = resolve_places(
+        editor.id,
+        [(owner.pk, slot.place) for owner, slot, _ in taken],
+        {owner.pk: owner.places for owner in owners.values()},
+        geocoder or ingest_geocoder(),
+        by_structure=True,
+    )
+    for pk, places in resolution.created.items():
+        effecteurs.put_places(pk, places)
+    summary.places_created = resolution.places_created
+    summary.places_not_geocoded = resolution.places_not_geocoded
+
+    wanted: dict[str, list[Slot]] = {owner.owner_id: [] for owner in owners.values()}
+    for owner, slot, converted in taken:
+        wanted[owner.owner_id].append(
+            placed(converted, resolution.placement(editor.id, owner.pk, slot.place))
         )
+    zone = get_settings().territory.zone
+    for owner in owners.values():
+        if owner.replaced:
+            summary.replaced[owner.owner_id] = replace_slots(
+                editor.id, owner.owner_id, window_start, window_end, wanted[owner.owner_id], zone
+            )
     return summary
 
 
 def _problem(
     editor: EditorConfig,
     slot: EditorSlot,
-    refusals: dict[str, Rejection | None],
+    owners: dict[str, _Owner],
     window_start: datetime,
     window_end: datetime,
 ) -> tuple[RejectionCode, str] | None:
     if slot.national_id is None:
-        return RejectionCode.NO_NATIONAL_ID, f"slot {slot.slot_id} names no doctor (SOS sites: not yet taken)"
-    if slot.national_id not in refusals:
+        return RejectionCode.NO_NATIONAL_ID, f"slot {slot.slot_id} names no doctor"
+    owner = owners.get(slot.national_id)
+    if owner is None:
         return RejectionCode.NOT_DECLARED, f"effecteur {slot.national_id} was not asked of {editor.id}"
-    refusal = refusals[slot.national_id]
-    if refusal is not None:
-        return refusal.code, refusal.reason
+    if owner.refusal is not None:
+        return owner.refusal.code, owner.refusal.reason
     if not window_start <= slot.start < window_end:
         return RejectionCode.OUTSIDE_WINDOW, f"slot {slot.slot_id} starts outside the window asked"
     return None

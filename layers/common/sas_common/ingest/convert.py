@@ -6,8 +6,9 @@ Plain values only, no storage. What is decided here:
 - a slot without a visibility type keeps the model's default (SNP: dedicated to SAS regulation);
 - the place id is stable between polls: a hash of the editor's own Location id, else of the structure
   (FINESS/SIRET), else of the address; a slot without any of these has no place;
-- the position is the editor's when it sends one; no geocoding yet (a place without a position gets no
-  `cell_day`, a teleconsultation slot still gets its `tele_day`);
+- the position is the editor's when it sends one; `placed` then sets the place the platform keeps
+  (sas_common.ingest.places: a known place, or one made and geocoded from the editor's data) and its
+  position; a slot without a position gets no `cell_day`, a teleconsultation slot still its `tele_day`;
 - the slot key is the editor's slot id, hashed when longer than the model allows;
 - free-text reasons are kept (whitespace collapsed, each cut at `SLOT_TEXT_MAX` characters, the first
   `SLOT_REASONS_MAX`), and the specialty's text only when the editor sends no TRE_R38 code.
@@ -16,7 +17,9 @@ Plain values only, no storage. What is decided here:
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
+from sas_common.effecteurs.model import Position
 from sas_common.fhir.codes import ConsultationCode
 from sas_common.fhir.model import EditorSlot, Place
 from sas_common.slots.model import (
@@ -38,6 +41,14 @@ DEFAULT_CONSULTATION = (ConsultationType.CABINET,)
 DEFAULT_VISIBILITY = (Visibility.SNP,)
 PLACE_ID_PREFIX = "ed-"
 SLOT_KEY_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """The stored place an editor's slot takes place at, and the position the slot carries."""
+
+    place_id: str
+    position: Position | None
 
 
 def _digest(*parts: str) -> str:
@@ -100,3 +111,10 @@ def to_slot(editor: EditorConfig, slot: EditorSlot) -> Slot:
         editor_id=editor.id,
         editor_level=int(editor.level),
     )
+
+
+def placed(slot: Slot, placement: Placement | None) -> Slot:
+    """The slot at the place the platform keeps for it (unchanged without a placement)."""
+    if placement is None:
+        return slot
+    return slot.model_copy(update={"place_id": placement.place_id, "position": placement.position})
