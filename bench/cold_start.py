@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sas_common.capabilities import FUNCTIONS
+from sas_common.queues import QUEUES
 from sas_common.settings import function_environment
 from sas_common.tables import TABLES
 from sas_common.territory import territory_path
@@ -40,6 +41,10 @@ def _environment(bytecode: bool = True) -> dict[str, str]:
         function_environment(
             territory_path("demo").read_text(encoding="utf-8"),
             {table.logical_name: f"bench-{table.logical_name}" for table in TABLES},
+            {
+                queue.logical_name: f"https://sqs.eu-west-3.amazonaws.com/1/{queue.logical_name}"
+                for queue in QUEUES
+            },
         )
     )
     env.update({"AWS_DEFAULT_REGION": "eu-west-3", "POWERTOOLS_TRACE_DISABLED": "true"})

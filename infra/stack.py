@@ -12,6 +12,7 @@ from infra.constructs.compute import Compute
 from infra.constructs.directory import DirectoryImports
 from infra.constructs.layer import CommonLayer
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.queues import Queues
 from infra.constructs.schedules import Schedules
 from infra.constructs.storage import Tables
 from sas_common.capabilities import Capability
@@ -38,19 +39,29 @@ class TerritoryStack(Stack):
             Tags.of(self).add(key, value)
         self.territory = territory
         self.storage = Tables(self, "Tables")
+        self.queues = Queues(self, "Queues")
         self.layer = CommonLayer(self, "CommonLayer")
         self.compute = Compute(
-            self, "Functions", territory=territory, tables=self.storage, layer=self.layer.layer
+            self,
+            "Functions",
+            territory=territory,
+            tables=self.storage,
+            queues=self.queues,
+            layer=self.layer.layer,
         )
         self.api = Api(self, "Api", territory=territory, functions=self.compute.functions)
         self.directory = DirectoryImports(
             self, "Directory", compute=self.compute, http_function=self.compute.functions[Capability.AGENDA]
         )
-        self.schedules = Schedules(self, "Schedules", compute=self.compute)
+        self.schedules = Schedules(
+            self, "Schedules", territory=territory, compute=self.compute, queues=self.queues
+        )
+        self.consumers = self.queues.add_consumers(self.compute)
         self.monitoring = Monitoring(
             self,
             "Monitoring",
             territory=territory,
             functions=self.compute.all_functions,
             http_api=self.api.http_api,
+            dead_letter_queues=self.queues.dead_letters,
         )

@@ -1,19 +1,25 @@
-"""Lambda entry points of the ingest capability: its HTTP routes and its scheduled jobs."""
+"""Lambda entry points of the ingest capability: its HTTP routes, its scheduled jobs and its queue worker."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ingest.routes import ROUTERS
 from sas_common.api import http_function
-from sas_common.jobs import EXPIRE_SLOTS
+from sas_common.ingest.dispatch import DroppedMessage, dispatch_all, read_message, work
+from sas_common.ingest.report import report_batch
+from sas_common.jobs import EXPIRE_SLOTS, POLL_EDITORS
 from sas_common.observability import logger, metrics
+from sas_common.settings import get_settings
 from sas_common.slots.expiry import expire_slots
 
 app, lambda_handler = http_function(*ROUTERS)
+processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -24,3 +30,30 @@ def expire_slots_handler(event: dict[str, Any], context: LambdaContext) -> dict[
     metrics.add_metric(name="ExpiryItemsRead", unit="Count", value=summary.items_read)
     logger.info("slots expired", extra={"job": EXPIRE_SLOTS.name, **summary.as_dict()})
     return summary.as_dict()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def poll_dispatch_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Each editor's schedule sends `{"editor_id": ...}`; an event without one dispatches every editor."""
+    editor_id = event.get("editor_id") if isinstance(event, dict) else None
+    runs = dispatch_all(get_settings().territory, datetime.now(UTC), editor_id)
+    summaries = [run.as_dict() for run in runs]
+    logger.info("editor polls dispatched", extra={"job": POLL_EDITORS.name, "runs": summaries})
+    return {"runs": summaries}
+
+
+def _poll_record(record: SQSRecord) -> None:
+    try:
+        message, editor = read_message(record.body, get_settings().territory, datetime.now(UTC))
+    except DroppedMessage as dropped:
+        logger.error("poll message dropped", extra={"message_id": record.message_id, "reason": str(dropped)})
+        return
+    summary, counted = work(message, editor, datetime.now(UTC))
+    if counted:
+        report_batch(summary, message.run_id)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def poll_worker_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """SQS worker: one poll batch per message; a crash fails that message only (partial batch response)."""
+    return dict(process_partial_response(event, _poll_record, processor, context))

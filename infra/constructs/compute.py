@@ -12,6 +12,7 @@ from constructs import Construct
 from infra import REPO_ROOT
 from infra.constructs import pascal
 from infra.constructs.layer import ARCHITECTURE, RUNTIME
+from infra.constructs.queues import Queues
 from infra.constructs.storage import Tables
 from sas_common.capabilities import API_ENTRYPOINT, FUNCTIONS, Capability, FunctionSpec
 from sas_common.settings import TERRITORY_ENV, function_environment
@@ -47,8 +48,9 @@ _RETENTION: tuple[tuple[int, logs.RetentionDays], ...] = (
 
 # Lambda limits the whole environment (names and values) to 4 KB.
 LAMBDA_ENVIRONMENT_LIMIT = 4096
-# What a table name token weighs once CloudFormation resolves it (stack name + logical id + suffix).
-_RESOLVED_TABLE_NAME = 100
+# What a table name or queue URL token weighs once CloudFormation resolves it (a queue URL adds the
+# region's endpoint and the account to the name: stack name + logical id + suffix).
+_RESOLVED_TOKEN = {"TABLE_": 100, "QUEUE_": 160}
 
 
 def retention_days(days: int) -> tuple[int, logs.RetentionDays]:
@@ -67,11 +69,12 @@ def function_code(capability: Capability) -> lambda_.Code:
     )
 
 
-def environment(territory: TerritoryConfig, tables: Tables) -> dict[str, str]:
-    env = function_environment(territory.model_dump_json(), tables.table_names)
+def environment(territory: TerritoryConfig, tables: Tables, queues: Queues) -> dict[str, str]:
+    env = function_environment(territory.model_dump_json(), tables.table_names, queues.queue_urls)
     env["POWERTOOLS_LOG_LEVEL"] = "INFO"
     size = sum(
-        len(name) + (_RESOLVED_TABLE_NAME if name.startswith("TABLE_") else len(value))
+        len(name)
+        + next((size for prefix, size in _RESOLVED_TOKEN.items() if name.startswith(prefix)), len(value))
         for name, value in env.items()
     )
     if size > LAMBDA_ENVIRONMENT_LIMIT:
@@ -94,12 +97,13 @@ class Compute(Construct):
         *,
         territory: TerritoryConfig,
         tables: Tables,
+        queues: Queues,
         layer: lambda_.ILayerVersion,
     ) -> None:
         super().__init__(scope, construct_id)
         self._tables = tables
         self._layer = layer
-        self._environment = environment(territory, tables)
+        self._environment = environment(territory, tables, queues)
         self.log_retention_days, self._retention = retention_days(territory.log_retention_days)
         self._code: dict[Capability, lambda_.Code] = {}
         # Every function of the stack by label (the capability, or the job name): what monitoring watches.

@@ -1,4 +1,5 @@
-"""Alarms of a territory: errors of every function and server errors of the API, sent to an SNS topic."""
+"""Alarms of a territory: errors of every function, server errors of the API and messages in a dead-letter
+queue, sent to an SNS topic."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs import pascal
@@ -35,6 +37,7 @@ class Monitoring(Construct):
         territory: TerritoryConfig,
         functions: Mapping[str, lambda_.IFunction],
         http_api: apigwv2.HttpApi,
+        dead_letter_queues: Mapping[str, sqs.IQueue],
     ) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
@@ -72,6 +75,13 @@ class Monitoring(Construct):
             f"SAS {territory.code}: the HTTP API answered 5xx at least once in 5 minutes",
             action,
         )
+        for name, queue in dead_letter_queues.items():
+            self.alarms[f"dlq-{name}"] = self._alarm(
+                f"{pascal(name)}DeadLetters",
+                queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
+                f"SAS {territory.code}: messages of {name} failed every retry, now in its dead-letter queue",
+                action,
+            )
 
     def _alarm(
         self, construct_id: str, metric: cloudwatch.Metric, description: str, action: cloudwatch.IAlarmAction

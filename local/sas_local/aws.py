@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -10,6 +11,7 @@ from moto import mock_aws
 from moto.core.config import DefaultConfig
 
 from sas_common import storage
+from sas_common.queues import QUEUES, QueueDef
 from sas_common.tables import TABLES, TableDef
 
 REGION = "eu-west-3"
@@ -68,12 +70,35 @@ def local_table_names() -> dict[str, str]:
     return {table.logical_name: f"sas-local-{table.logical_name}" for table in TABLES}
 
 
+def local_queue_name(logical_name: str) -> str:
+    return "sas-local-" + logical_name.replace("_", "-")
+
+
+def create_queue_requests(queue: QueueDef) -> tuple[dict[str, Any], dict[str, Any]]:
+    """CreateQueue for the dead-letter queue, then for the queue (whose redrive policy needs the first's
+    ARN, filled in by the caller under `RedrivePolicy`); the stack sets the same attributes."""
+    day = 24 * 3600
+    dead_letters = {
+        "QueueName": local_queue_name(queue.dead_letter_name),
+        "Attributes": {"MessageRetentionPeriod": str(queue.dead_letter_retention_days * day)},
+    }
+    main = {
+        "QueueName": local_queue_name(queue.logical_name),
+        "Attributes": {
+            "VisibilityTimeout": str(queue.visibility_timeout_seconds),
+            "MessageRetentionPeriod": str(queue.retention_days * day),
+        },
+    }
+    return dead_letters, main
+
+
 class LocalAws:
     """Starts moto, creates every table; `stop()` tears it all down."""
 
     def __init__(self) -> None:
         self._mock = mock_aws(config=MOTO_CONFIG)
         self.table_names = local_table_names()
+        self.queue_urls: dict[str, str] = {}  # logical name → URL, once started
 
     def start(self) -> LocalAws:
         os.environ.update(FAKE_CREDENTIALS)
@@ -88,7 +113,22 @@ class LocalAws:
                     TableName=name,
                     TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
                 )
+        self._create_queues()
         return self
+
+    def _create_queues(self) -> None:
+        sqs = boto3.client("sqs", region_name=REGION)
+        for queue in QUEUES:
+            dead_letters, main = create_queue_requests(queue)
+            dead_url = sqs.create_queue(**dead_letters)["QueueUrl"]
+            dead_arn = sqs.get_queue_attributes(QueueUrl=dead_url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            main["Attributes"]["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": dead_arn, "maxReceiveCount": str(queue.max_receive_count)}
+            )
+            self.queue_urls[queue.logical_name] = sqs.create_queue(**main)["QueueUrl"]
+            self.queue_urls[queue.dead_letter_name] = dead_url
 
     def stop(self) -> None:
         self._mock.stop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +17,14 @@ from typing import Any
 
 from sas_common import settings
 from sas_common.capabilities import API_ENTRYPOINT, FUNCTIONS, Capability
-from sas_common.jobs import JOBS, Job
+from sas_common.ingest import runs
+from sas_common.jobs import JOBS, POLL_EDITORS, Job, schedules
+from sas_common.queues import QUEUES
 from sas_common.settings import function_environment
 from sas_common.territory import TerritoryConfig, load_territory, territory_path
 from sas_local import moto_adaptations
 from sas_local.aws import LocalAws
+from sas_local.event_sources import EventSourceLoop, LocalEventSource
 from sas_local.gateway import HttpRequest, HttpResponse, LocalGateway
 from sas_local.issuer import LocalIssuer
 from sas_local.lambdas import REGISTRY, Handler
@@ -58,24 +61,34 @@ class LocalPlatform:
         self.territory: TerritoryConfig = load_territory(self.territory_file)
         self.aws = LocalAws()
         self.gateway = LocalGateway(self.issuer, self.territory.max_request_body_bytes)
-        self.scheduler = LocalScheduler()
+        self.scheduler = LocalScheduler(schedules(self.territory), runner=self._run_job)
+        self.event_sources: dict[str, LocalEventSource] = {}
+        self._event_loop: EventSourceLoop | None = None
         self._saved_environment: dict[str, str | None] = {}
         self.seeded = 0
 
     def start(self) -> LocalPlatform:
         moto_adaptations.install()
-        self._set_environment()
         self.aws.start()
+        self._set_environment()  # after start: the queue URLs are moto's
         self._register_functions()
+        self.event_sources = {
+            queue.logical_name: LocalEventSource(queue, self.aws.queue_urls[queue.logical_name])
+            for queue in QUEUES
+        }
         if self.seed:
             self.seeded = seed_demo()
         if self.run_schedules:
             self.scheduler.start()
+            self._event_loop = EventSourceLoop(list(self.event_sources.values()))
+            self._event_loop.start()
         return self
 
     def stop(self) -> None:
         if self.run_schedules:
             self.scheduler.stop()
+        if self._event_loop is not None:
+            self._event_loop.stop()
         self.aws.stop()
         self._restore_environment()
 
@@ -85,8 +98,21 @@ class LocalPlatform:
     def run_job(self, name: str) -> dict[str, Any]:
         return self.scheduler.run_now(name)
 
+    def _run_job(self, job: Job, detail: Mapping[str, str]) -> dict[str, Any]:
+        """The job, then — for a job that fans work out on a queue — that queue drained through its consumer,
+        so the answer tells what the whole run did (poll-editors: each editor's run, as stored)."""
+        summary = run_job(job, detail)
+        if job.fills_queue is None:
+            return summary
+        self.event_sources[job.fills_queue.logical_name].drain()
+        if job is POLL_EDITORS:
+            summary["runs"] = [_run_outcome(run) for run in summary.get("runs", [])]
+        return summary
+
     def _set_environment(self) -> None:
-        environment = function_environment(self.territory.model_dump_json(), self.aws.table_names)
+        environment = function_environment(
+            self.territory.model_dump_json(), self.aws.table_names, self.aws.queue_urls
+        )
         environment.update(LOCAL_ENVIRONMENT)
         for name, value in environment.items():
             self._saved_environment.setdefault(name, os.environ.get(name))
@@ -109,6 +135,14 @@ class LocalPlatform:
             REGISTRY.register(function_name(capability), getattr(module, API_ENTRYPOINT))
         for job in JOBS.values():
             REGISTRY.register(job_function_name(job.name), _job_entrypoint(job))
+
+
+def _run_outcome(dispatched: dict[str, Any]) -> dict[str, Any]:
+    """A dispatched run with what its batches did (`sas_common.ingest.runs`); a run not dispatched as is."""
+    if not dispatched.get("run_id"):
+        return dispatched
+    stored = runs.load_run(dispatched["editor_id"], dispatched["run_id"]) or {}
+    return {**dispatched, **stored}
 
 
 def _job_entrypoint(job: Job) -> Handler:

@@ -1,32 +1,44 @@
-"""Fires the scheduled jobs locally on the same cadence as the EventBridge schedules of the stack."""
+"""Fires the scheduled jobs locally on the same timetable as the EventBridge rules of the stack
+(`sas_common.jobs.schedules`: one per job, one per editor for per-editor jobs)."""
 
 from __future__ import annotations
 
 import importlib
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sas_common.capabilities import FUNCTIONS
-from sas_common.jobs import JOBS, Job
+from sas_common.jobs import JOBS, Job, Schedule
 from sas_common.observability import logger
 from sas_local.lambdas import LambdaContext
 
-JobRunner = Callable[[Job], dict[str, Any]]
+JobRunner = Callable[[Job, Mapping[str, str]], dict[str, Any]]
 
 
-def run_job(job: Job) -> dict[str, Any]:
-    """Invoke the job's entry point as EventBridge would, and return its summary."""
+def run_job(job: Job, detail: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Invoke the job's entry point with the event its rule sends, and return its summary: a rule with an
+    input sends that input (per-editor jobs: `{"editor_id": ...}`), a plain rule the scheduled event."""
     module = importlib.import_module(FUNCTIONS[job.capability].module)
     entrypoint = getattr(module, job.entrypoint)
-    event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}, "resources": [job.name]}
+    event: dict[str, Any] = (
+        dict(detail)
+        if detail
+        else {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}, "resources": [job.name]}
+    )
     summary: dict[str, Any] = entrypoint(event, LambdaContext(job.name))
     return summary
 
 
 class LocalScheduler:
-    def __init__(self, jobs: Mapping[str, Job] = JOBS, runner: JobRunner = run_job) -> None:
+    def __init__(
+        self,
+        timetable: Sequence[Schedule],
+        runner: JobRunner = run_job,
+        jobs: Mapping[str, Job] = JOBS,
+    ) -> None:
+        self._timetable = list(timetable)
         self._jobs = dict(jobs)
         self._runner = runner
         self._stop = threading.Event()
@@ -40,17 +52,18 @@ class LocalScheduler:
         self._stop.set()
         self._thread.join(timeout=10)
 
-    def run_now(self, name: str) -> dict[str, Any]:
+    def run_now(self, name: str, detail: Mapping[str, str] | None = None) -> dict[str, Any]:
         with self._lock:
-            return self._runner(self._jobs[name])
+            return self._runner(self._jobs[name], detail or {})
 
     def _loop(self) -> None:
-        next_run = {name: time.monotonic() + job.every_minutes * 60 for name, job in self._jobs.items()}
+        started = time.monotonic()
+        next_run = {schedule.label: started + schedule.every_minutes * 60 for schedule in self._timetable}
         while not self._stop.wait(timeout=1.0):
-            for name, due in next_run.items():
-                if time.monotonic() >= due:
-                    next_run[name] = due + self._jobs[name].every_minutes * 60
+            for schedule in self._timetable:
+                if time.monotonic() >= next_run[schedule.label]:
+                    next_run[schedule.label] += schedule.every_minutes * 60
                     try:
-                        self.run_now(name)
+                        self.run_now(schedule.job.name, schedule.event)
                     except Exception:  # a failed run is logged and retried at the next tick, as in production
-                        logger.exception("scheduled job failed", extra={"job": name})
+                        logger.exception("scheduled job failed", extra={"job": schedule.label})

@@ -12,6 +12,8 @@ from sas_common.effecteurs import store
 from sas_common.effecteurs.model import Effecteur, Place, Position, RegulatorInfo
 from sas_common.participation import store as participation
 from sas_common.participation.rules import Declaration, Modality
+from sas_common.settings import get_settings
+from sas_common.territory import EditorConfig, EditorKind, TerritoryConfig
 
 DEMO_EFFECTEURS: tuple[tuple[Effecteur, list[Place]], ...] = (
     (
@@ -73,9 +75,16 @@ DEMO_EFFECTEURS: tuple[tuple[Effecteur, list[Place]], ...] = (
 )
 
 
+def editor_synced_effecteur(territory: TerritoryConfig) -> tuple[str, EditorConfig] | None:
+    """BERNARD and the territory's first individual-doctor editor, which he declares (none: no editor)."""
+    editor = next((editor for editor in territory.editors if editor.kind is EditorKind.PS), None)
+    return (DEMO_EFFECTEURS[1][0].national_id, editor) if editor else None
+
+
 def seed_demo(now: datetime | None = None) -> int:
     """The demo effecteurs; MARTIN declares participation without software and opens a weekday agenda
-    (slots every 20 min, 09:00–12:00, from today), so search has manual slots from the first start."""
+    (slots every 20 min, 09:00–12:00, from today), so search has manual slots from the first start;
+    BERNARD declares the territory's first individual-doctor editor, whose slots a poll brings."""
     now = now or datetime.now(UTC)
     for effecteur, places in DEMO_EFFECTEURS:
         store.put_effecteur(effecteur, places)
@@ -99,4 +108,17 @@ def seed_demo(now: datetime | None = None) -> int:
         }
     )
     service.create(card, Principal(martin, Role.EFFECTEUR), agenda, now=now, idempotency_key="demo-seed")
+    synced = editor_synced_effecteur(get_settings().territory)
+    if synced is not None:
+        bernard, editor = synced
+        participation.save_effecteur(
+            bernard,
+            Declaration(
+                participates=True,
+                modality=Modality.INDIVIDUAL,
+                uses_interfaced_software=True,
+                editors=[editor.id],
+            ),
+            by="seed",
+        )
     return len(DEMO_EFFECTEURS)

@@ -12,9 +12,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from aws_cdk import App, BundlingOptions, DockerImage
+from aws_cdk import App, BundlingOptions, CfnElement, DockerImage
 from aws_cdk.assertions import Annotations, Match, Template
 from cdk_nag import AwsSolutionsChecks
+from constructs import Construct
 
 from infra import REPO_ROOT
 from infra.app import build_app, load, main
@@ -32,7 +33,8 @@ from infra.constructs.layer import (
 from infra.stack import TerritoryStack
 from sas_common.capabilities import FUNCTIONS, Capability
 from sas_common.directory.bucket import IMPORT_PREFIX, SUMMARY_PREFIX
-from sas_common.jobs import JOBS, Job
+from sas_common.jobs import JOBS, POLL_EDITORS, Schedule, schedules
+from sas_common.queues import QUEUES, QueueDef
 from sas_common.routes import ROUTES, Route
 from sas_common.settings import TERRITORY_ENV
 from sas_common.tables import TABLES, TableDef
@@ -41,8 +43,9 @@ from sas_local.aws import create_table_request
 
 pytestmark = pytest.mark.cdk
 
-# Functions besides one per capability and one per job: the directory import (infra/constructs/directory.py).
-OTHER_FUNCTIONS = ("directory-import",)
+# Functions besides one per capability and one per job: the directory import (infra/constructs/directory.py)
+# and the consumer of each queue (infra/constructs/queues.py).
+OTHER_FUNCTIONS = ("directory-import", "poll-worker")
 
 # No stack is bundled: the layer is not built (its bundling is tested on its own, below).
 NO_BUNDLING: dict[str, Any] = {"aws:cdk:bundling-stacks": []}
@@ -212,9 +215,10 @@ def test_a_territory_too_large_for_the_lambda_environment_is_refused() -> None:
     editors = [demo.editors[0].model_copy(update={"id": f"editor-{n}"}) for n in range(20)]
     large = demo.model_copy(update={"editors": editors})
     tables = SimpleNamespace(table_names={table.logical_name: "token" for table in TABLES})
-    assert environment(demo, tables)[TERRITORY_ENV]  # type: ignore[arg-type]
+    queues = SimpleNamespace(queue_urls={queue.logical_name: "token" for queue in QUEUES})
+    assert environment(demo, tables, queues)[TERRITORY_ENV]  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="4096-byte limit"):
-        environment(large, tables)  # type: ignore[arg-type]
+        environment(large, tables, queues)  # type: ignore[arg-type]
 
 
 def test_retention_rounds_up_to_an_allowed_period() -> None:
@@ -331,32 +335,106 @@ def test_truststore_uri_needs_a_key() -> None:
 # --- schedules ----------------------------------------------------------------------------------------------
 
 
-def _rate(job: Job) -> str:
-    return f"rate({job.every_minutes} minute{'s' if job.every_minutes != 1 else ''})"
+def logical_id(synth: Synth, construct: Construct) -> str:
+    element = construct.node.default_child
+    assert isinstance(element, CfnElement)
+    return str(synth.stack.resolve(synth.stack.get_logical_id(element)))
 
 
-@pytest.mark.parametrize("job", list(JOBS.values()), ids=lambda job: job.name)
-def test_one_rule_per_job_targeting_its_entrypoint(demo: Synth, job: Job) -> None:
-    rules = [
-        rule["Properties"]
-        for rule in demo.resources("AWS::Events::Rule").values()
-        if rule["Properties"].get("ScheduleExpression") == _rate(job)
-    ]
-    assert len(rules) == 1
-    [target] = rules[0]["Targets"]
-    handler = FUNCTIONS[job.capability].handler(job.entrypoint)
+def _rate(every_minutes: int) -> str:
+    return f"rate({every_minutes} minute{'s' if every_minutes != 1 else ''})"
+
+
+DEMO_SCHEDULES = schedules(load("demo"))
+
+
+@pytest.mark.parametrize("schedule", DEMO_SCHEDULES, ids=lambda schedule: schedule.label)
+def test_one_rule_per_schedule_targeting_its_job(demo: Synth, schedule: Schedule) -> None:
+    rule = demo.stack.schedules.rules[schedule.label]
+    properties = demo.resources("AWS::Events::Rule")[logical_id(demo, rule)]["Properties"]
+    assert properties["ScheduleExpression"] == _rate(schedule.every_minutes)
+    [target] = properties["Targets"]
+    handler = FUNCTIONS[schedule.job.capability].handler(schedule.job.entrypoint)
     assert target["Arn"] == {"Fn::GetAtt": [demo.function_id(handler), "Arn"]}
     assert 0 <= target["RetryPolicy"]["MaximumRetryAttempts"] <= 2
     assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] >= 60
+    # A per-editor schedule names its editor; the others send the plain scheduled event.
+    assert json.loads(target["Input"]) == schedule.event if schedule.event else "Input" not in target
 
 
-def test_one_rule_per_job(demo: Synth) -> None:
-    schedules = [
+def test_one_rule_per_schedule_and_one_poll_schedule_per_editor(demo: Synth) -> None:
+    rules = [
         rule
         for rule in demo.resources("AWS::Events::Rule").values()
         if "ScheduleExpression" in rule["Properties"]
     ]
-    assert len(schedules) == len(JOBS)
+    assert len(rules) == len(DEMO_SCHEDULES) == len(JOBS) - 1 + len(demo.territory.editors)
+    polls = [schedule for schedule in DEMO_SCHEDULES if schedule.job is POLL_EDITORS]
+    assert [(s.event["editor_id"], s.every_minutes) for s in polls] == [
+        (editor.id, editor.poll_every_minutes) for editor in demo.territory.editors
+    ]
+
+
+# --- queues -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("queue", QUEUES, ids=lambda queue: queue.logical_name)
+def test_queue_with_dead_letters_from_its_definition(demo: Synth, queue: QueueDef) -> None:
+    main = demo.resources("AWS::SQS::Queue")[logical_id(demo, demo.stack.queues.queues[queue.logical_name])][
+        "Properties"
+    ]
+    dead_id = logical_id(demo, demo.stack.queues.dead_letters[queue.logical_name])
+    assert main["VisibilityTimeout"] == queue.visibility_timeout_seconds
+    assert queue.visibility_timeout_seconds >= 6 * FUNCTIONS[queue.consumer].timeout_seconds
+    assert main["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [dead_id, "Arn"]},
+        "maxReceiveCount": queue.max_receive_count,
+    }
+    assert main["SqsManagedSseEnabled"] is True
+    # The consumer reports partial failures, one message per invocation, bounded concurrency.
+    handler = FUNCTIONS[queue.consumer].handler(queue.consumer_entrypoint)
+    [mapping] = [
+        m["Properties"]
+        for m in demo.resources("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": demo.function_id(handler)}
+    ]
+    assert mapping["EventSourceArn"] == {
+        "Fn::GetAtt": [
+            logical_id(demo, demo.stack.queues.queues[queue.logical_name]),
+            "Arn",
+        ]
+    }
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BatchSize"] == queue.batch_size
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": queue.max_concurrency}
+    # Every queue is TLS-only, its dead letters watched by an alarm.
+    demo.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_id, "QueueName"]}}],
+        },
+    )
+
+
+def test_only_the_poll_dispatcher_sends_to_the_poll_queue(demo: Synth) -> None:
+    sending = [
+        policy_id
+        for policy_id, policy in demo.resources("AWS::IAM::Policy").items()
+        if '"sqs:SendMessage"' in json.dumps(policy["Properties"]["PolicyDocument"])
+    ]
+    [role] = demo.resources("AWS::IAM::Policy")[sending[0]]["Properties"]["Roles"]
+    dispatcher = demo.resources("AWS::Lambda::Function")[
+        demo.function_id(FUNCTIONS[POLL_EDITORS.capability].handler(POLL_EDITORS.entrypoint))
+    ]
+    assert len(sending) == 1
+    assert dispatcher["Properties"]["Role"]["Fn::GetAtt"][0] == role["Ref"]
+
+
+def test_every_function_knows_the_queue_urls(demo: Synth) -> None:
+    for function in demo.resources("AWS::Lambda::Function").values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert {queue.env_var for queue in QUEUES} <= set(variables)
 
 
 # --- monitoring ---------------------------------------------------------------------------------------------

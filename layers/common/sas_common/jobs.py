@@ -1,11 +1,16 @@
 """Scheduled jobs, defined once: EventBridge schedules in the stack, the local scheduler and
-`POST /_local/jobs/{name}` all read `JOBS`."""
+`POST /_local/jobs/{name}` all read `JOBS` (and `schedules` for one territory's timetable)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sas_common.capabilities import Capability
+from sas_common.queues import EDITOR_POLLS, QueueDef
+
+if TYPE_CHECKING:
+    from sas_common.territory import TerritoryConfig
 
 
 @dataclass(frozen=True)
@@ -13,8 +18,12 @@ class Job:
     name: str
     capability: Capability
     entrypoint: str  # a callable of `<capability>.handler` taking (event, context) and returning a summary
-    every_minutes: int
+    every_minutes: int  # per-editor jobs: each editor's `poll_every_minutes` instead
     description: str
+    # One schedule per editor of the territory, on its own cadence, the event naming it (`editor_id`).
+    per_editor: bool = False
+    # The job only fans work out on this queue; its consumers do the rest.
+    fills_queue: QueueDef | None = None
 
 
 EXPIRE_SLOTS = Job(
@@ -34,4 +43,37 @@ MATERIALISE_AGENDA = Job(
     "nears its timeout keeps its place and the next one goes on",
 )
 
-JOBS: dict[str, Job] = {job.name: job for job in (EXPIRE_SLOTS, MATERIALISE_AGENDA)}
+POLL_EDITORS = Job(
+    name="poll-editors",
+    capability=Capability.INGEST,
+    entrypoint="poll_dispatch_handler",
+    every_minutes=5,
+    description="plan a poll run of an editor: one queue message per batch of its due effecteurs",
+    per_editor=True,
+    fills_queue=EDITOR_POLLS,
+)
+
+JOBS: dict[str, Job] = {job.name: job for job in (EXPIRE_SLOTS, MATERIALISE_AGENDA, POLL_EDITORS)}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One trigger of a job: the stack's EventBridge rule, the local scheduler's timer."""
+
+    job: Job
+    label: str  # unique in the territory: the job's name, or `<job>-<editor id>`
+    every_minutes: int
+    event: dict[str, str] = field(default_factory=dict)
+
+
+def schedules(territory: TerritoryConfig) -> list[Schedule]:
+    timetable: list[Schedule] = []
+    for job in JOBS.values():
+        if job.per_editor:
+            timetable += [
+                Schedule(job, f"{job.name}-{editor.id}", editor.poll_every_minutes, {"editor_id": editor.id})
+                for editor in territory.editors
+            ]
+        else:
+            timetable.append(Schedule(job, job.name, job.every_minutes))
+    return timetable

@@ -8,6 +8,7 @@ from functools import cache
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sas_common.queues import QUEUES, QueueDef
 from sas_common.tables import TABLES, TableDef
 from sas_common.territory import TerritoryConfig, parse_territory
 
@@ -33,6 +34,9 @@ class Settings(BaseSettings):
     def table_name(self, table: TableDef) -> str:
         return os.environ[table.env_var]
 
+    def queue_url(self, queue: QueueDef) -> str:
+        return os.environ[queue.env_var]
+
 
 @cache
 def _territory(raw: str) -> TerritoryConfig:
@@ -41,7 +45,8 @@ def _territory(raw: str) -> TerritoryConfig:
 
 @cache
 def get_settings() -> Settings:
-    missing = [table.env_var for table in TABLES if not os.environ.get(table.env_var)]
+    required = [table.env_var for table in TABLES] + [queue.env_var for queue in QUEUES]
+    missing = [name for name in required if not os.environ.get(name)]
     if missing:
         raise SettingsError(f"missing environment variable(s): {', '.join(missing)}")
     try:
@@ -52,7 +57,9 @@ def get_settings() -> Settings:
     return settings
 
 
-def function_environment(territory_json: str, table_names: dict[str, str]) -> dict[str, str]:
+def function_environment(
+    territory_json: str, table_names: dict[str, str], queue_urls: dict[str, str]
+) -> dict[str, str]:
     """The environment the stack and the local runtime give every function (one definition)."""
     env = {
         TERRITORY_ENV: territory_json,
@@ -60,4 +67,5 @@ def function_environment(territory_json: str, table_names: dict[str, str]) -> di
         "POWERTOOLS_METRICS_NAMESPACE": "SASPlatform",
     }
     env.update({table.env_var: table_names[table.logical_name] for table in TABLES})
+    env.update({queue.env_var: queue_urls[queue.logical_name] for queue in QUEUES})
     return env

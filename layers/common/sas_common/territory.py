@@ -50,6 +50,8 @@ class EditorConfig(_Strict):
     inbound_certificate_subject: str | None = None
     connect_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 3.0
     read_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
+    # Optional: requests a minute the platform may send this editor, all poll workers together.
+    max_requests_per_minute: Annotated[int, Field(ge=1, le=6000)] = 60
 
 
 class ProSanteConnect(_Strict):

@@ -28,7 +28,7 @@ from sas_common.fhir.errors import FhirError
 from sas_common.fhir.model import EditorSlot, MappingResult, Rejection
 from sas_common.fhir.queries import MAX_PRACTITIONERS_PER_QUERY, build_slot_query
 from sas_common.fhir.slot_mapping import map_slot_bundle
-from sas_common.ingest import breaker
+from sas_common.ingest import breaker, rate
 from sas_common.ingest.apply import apply_answer
 from sas_common.ingest.client import EditorUnavailable, fetch_bundle, make_client
 from sas_common.tables import PARTICIPATIONS
@@ -54,6 +54,7 @@ class BatchSummary:
     breaker_state: str = breaker.BreakerStatus.CLOSED.value
     pages: int = 0  # answers read (retries not counted)
     skipped: bool = False  # not sent: the breaker was open
+    deferred: bool = False  # stopped before a request: the editor's request budget of the minute was spent
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -67,7 +68,13 @@ class EditorRunSummary:
 
     @property
     def failed_batches(self) -> int:
-        return sum(1 for batch in self.batches if batch.error is not None and not batch.skipped)
+        return sum(
+            1 for batch in self.batches if batch.error is not None and not (batch.skipped or batch.deferred)
+        )
+
+    @property
+    def deferred_batches(self) -> int:
+        return sum(1 for batch in self.batches if batch.deferred)
 
     @property
     def skipped_batches(self) -> int:
@@ -88,6 +95,7 @@ class EditorRunSummary:
             "rejected": sum(batch.rejected for batch in self.batches),
             "failed_batches": self.failed_batches,
             "skipped_batches": self.skipped_batches,
+            "deferred_batches": self.deferred_batches,
             "breaker_state": self.breaker_state,
             "batches": [batch.as_dict() for batch in self.batches],
         }
@@ -97,6 +105,10 @@ class _BatchFailed(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class _BatchDeferred(_BatchFailed):
+    """Not the editor's fault: our own rate cap stopped the batch (the breaker does not count it)."""
 
 
 def batches(national_ids: Sequence[str], size: int = MAX_PRACTITIONERS_PER_QUERY) -> Iterator[list[str]]:
@@ -131,7 +143,7 @@ def _same_origin(url: str, base_url: str) -> bool:
 
 
 def _fetch_answer(
-    editor: EditorConfig, first_url: str, http: httpx.Client, summary: BatchSummary
+    editor: EditorConfig, first_url: str, http: httpx.Client, summary: BatchSummary, now: datetime
 ) -> MappingResult:
     """Every page of the search, mapped and put together; _BatchFailed when the answer is not usable."""
     slots: list[EditorSlot] = []
@@ -143,6 +155,10 @@ def _fetch_answer(
             raise _BatchFailed(f"more than {MAX_PAGES} pages")
         if not _same_origin(url, base_url):
             raise _BatchFailed("a next page outside the editor's base URL")
+        if not rate.take(editor.id, now, editor.max_requests_per_minute):
+            raise _BatchDeferred(
+                f"deferred: the budget of {editor.max_requests_per_minute} requests a minute is spent"
+            )
         try:
             body = fetch_bundle(editor, url, client=http)
         except EditorUnavailable as exc:
@@ -189,7 +205,12 @@ def poll_batch(
     )
     try:
         with make_client(editor, transport) as http:
-            result = _fetch_answer(editor, url, http, summary)
+            result = _fetch_answer(editor, url, http, summary, now)
+    except _BatchDeferred as deferred:
+        # Nothing stored is touched; the editor's next scheduled poll asks again.
+        summary.error, summary.deferred = deferred.reason, True
+        logger.warning("editor batch deferred", extra={"editor_id": editor.id, "reason": deferred.reason})
+        return summary
     except _BatchFailed as failed:
         summary.error = failed.reason
         summary.breaker_state = breaker.record_failure(editor.id, now).status.value

@@ -1,0 +1,112 @@
+"""A poll run of an editor, fanned out: the dispatcher plans the batches, the workers poll them.
+
+On the editor's schedule the dispatcher reads who is due (pattern 5), cuts them into batches (25 national
+ids, or 10 SOS association SIRETs: the guide's limits), records the run (`runs`) and sends one SQS message
+per batch. Each worker message is one `poll_batch`; its outcome is added to the run. An editor whose breaker
+is open is not dispatched at all until its cool-down has passed (its stored slots stay as they are).
+
+Messages are validated when received: one that is not ours, or names an editor the territory no longer
+has, is dropped and logged (a retry could not fix it); one older than the editor's poll period is dropped
+as stale (a newer run has asked since). Only a crash of our own (storage, a bug) makes a message fail, so
+SQS retries it and, past `max_receive_count`, parks it in the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from sas_common import messaging
+from sas_common.fhir.queries import MAX_ASSOCIATIONS_PER_QUERY, MAX_PRACTITIONERS_PER_QUERY
+from sas_common.ingest import breaker, runs
+from sas_common.ingest.poll import BatchSummary, batches, due_effecteurs, poll_batch
+from sas_common.queues import EDITOR_POLLS
+from sas_common.territory import EditorConfig, EditorKind, TerritoryConfig
+
+
+class PollMessage(BaseModel):
+    """One batch of one run, as it travels on the `editor_polls` queue."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    editor_id: Annotated[str, Field(min_length=1, max_length=40)]
+    run_id: Annotated[str, Field(min_length=1, max_length=64)]
+    batch: Annotated[int, Field(ge=0)]
+    ids: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=20)]], Field(min_length=1, max_length=25)
+    ]
+    dispatched_at: AwareDatetime
+
+
+@dataclass
+class DispatchSummary:
+    editor_id: str
+    run_id: str | None = None
+    due: int = 0
+    batches: int = 0
+    unsent: list[int] = field(default_factory=list)  # batch numbers SQS refused
+    skipped: str | None = None  # why nothing was sent
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def batch_size(editor: EditorConfig) -> int:
+    return MAX_ASSOCIATIONS_PER_QUERY if editor.kind is EditorKind.SOS else MAX_PRACTITIONERS_PER_QUERY
+
+
+def dispatch(editor: EditorConfig, now: datetime) -> DispatchSummary:
+    """Plan and send one run of the editor (see the module's doc)."""
+    state = breaker.load(editor.id)
+    if not breaker.allows(state, now):
+        return DispatchSummary(editor.id, skipped=f"breaker {state.status.value}: cooling down")
+    run_id = runs.new_run_id(now)
+    summary = DispatchSummary(editor.id, run_id)
+    due = due_effecteurs(editor.id)
+    planned = [
+        PollMessage(editor_id=editor.id, run_id=run_id, batch=number, ids=ids, dispatched_at=now)
+        for number, ids in enumerate(batches(due, batch_size(editor)))
+    ]
+    summary.due, summary.batches = len(due), len(planned)
+    runs.start_run(editor.id, run_id, len(planned), now)
+    summary.unsent = messaging.send_all(EDITOR_POLLS, [message.model_dump_json() for message in planned])
+    return summary
+
+
+def dispatch_all(
+    territory: TerritoryConfig, now: datetime, editor_id: str | None = None
+) -> list[DispatchSummary]:
+    """Every editor of the territory, or the one a per-editor schedule names."""
+    chosen = [editor for editor in territory.editors if editor_id in (None, editor.id)]
+    if editor_id is not None and not chosen:
+        raise LookupError(f"no editor {editor_id!r} in territory {territory.code}")
+    return [dispatch(editor, now) for editor in chosen]
+
+
+class DroppedMessage(Exception):
+    """A message no retry can fix (not ours, an unknown editor, stale): acknowledged and logged."""
+
+
+def read_message(body: str, territory: TerritoryConfig, now: datetime) -> tuple[PollMessage, EditorConfig]:
+    try:
+        message = PollMessage.model_validate_json(body)
+    except ValidationError as exc:
+        raise DroppedMessage(f"not a poll message: {exc.errors()[0]['msg']}") from exc
+    editor = territory.editor(message.editor_id)
+    if editor is None:
+        raise DroppedMessage(f"editor {message.editor_id!r} is not in territory {territory.code}")
+    if now - message.dispatched_at > timedelta(minutes=editor.poll_every_minutes):
+        raise DroppedMessage(
+            f"stale: dispatched at {message.dispatched_at.isoformat()}, a newer run has asked"
+        )
+    return message, editor
+
+
+def work(message: PollMessage, editor: EditorConfig, now: datetime) -> tuple[BatchSummary, bool]:
+    """Poll the message's batch and add it to its run; the summary, and whether it counted (not a replay)."""
+    summary = poll_batch(editor, message.ids, now)
+    counted = runs.record_batch(message.run_id, message.batch, summary)
+    return summary, counted

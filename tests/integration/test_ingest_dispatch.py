@@ -1,0 +1,288 @@
+"""The polling plumbing as deployed: per-editor dispatch → SQS (moto) → the poll worker (powertools batch
+processing) → the run's record, driven through the local platform's job runner and event source."""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from sas_common import settings
+from sas_common.ingest import breaker, client, dispatch, rate, runs
+from sas_common.ingest.dispatch import PollMessage
+from sas_common.ingest.poll import poll_batch as real_poll
+from sas_common.participation import store as declarations
+from sas_common.participation.rules import Declaration
+from sas_common.queues import EDITOR_POLLS
+from sas_common.settings import TERRITORY_ENV, get_settings
+from sas_common.slots.store import window_items
+from sas_common.territory import EditorConfig
+from sas_local.event_sources import sqs_event
+from sas_local.fhir_editor import FakeEditor, FakePlace
+from sas_local.lambdas import LambdaContext
+from sas_local.platform import LocalPlatform
+from support import new_effecteur
+
+PLACE = FakePlace("3 rue d'Alsace", "31000", "Toulouse", 43.6, 1.44, phone="+33561000003")
+_ids = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def running() -> Iterator[FakeEditor]:
+    with FakeEditor() as double:
+        yield double
+
+
+@pytest.fixture
+def fake(running: FakeEditor, monkeypatch: pytest.MonkeyPatch) -> FakeEditor:
+    running.clear()
+    monkeypatch.setattr(client, "BACKOFF_BASE_SECONDS", 0.001)
+    return running
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class TerritoryEditors:
+    """Editors appended to the platform's territory for one test (the worker polls only known editors)."""
+
+    def __init__(self, platform: LocalPlatform) -> None:
+        self._platform = platform
+        self._added: list[EditorConfig] = []
+
+    def add(self, fake: FakeEditor, **update: Any) -> EditorConfig:
+        demo = self._platform.territory.editor("demo-editor")
+        assert demo is not None
+        editor_id = f"dispatch-{next(_ids)}-{datetime.now(UTC):%H%M%S%f}"
+        editor = EditorConfig.model_validate(
+            {**demo.model_dump(), "id": editor_id, "fhir_base_url": fake.base_url, **update}
+        )
+        self._added.append(editor)
+        territory = self._platform.territory
+        extended = territory.model_copy(update={"editors": [*territory.editors, *self._added]})
+        os.environ[TERRITORY_ENV] = extended.model_dump_json()
+        settings.get_settings.cache_clear()
+        return editor
+
+
+@pytest.fixture
+def territory_editors(platform: LocalPlatform) -> Iterator[TerritoryEditors]:
+    saved = os.environ[TERRITORY_ENV]
+    yield TerritoryEditors(platform)
+    os.environ[TERRITORY_ENV] = saved
+    settings.get_settings.cache_clear()
+
+
+def declared(editor: EditorConfig) -> str:
+    national_id = new_effecteur()
+    declaration = Declaration(
+        participates=True, modality="individual", uses_interfaced_software=True, editors=[editor.id]
+    )
+    declarations.save_effecteur(national_id, declaration, by="test")
+    return national_id
+
+
+def slots_at(now: datetime, *hours: float) -> list[tuple[datetime, datetime]]:
+    return [(now + timedelta(hours=h), now + timedelta(hours=h, minutes=20)) for h in hours]
+
+
+def poll(platform: LocalPlatform, editor: EditorConfig) -> dict[str, Any]:
+    """What the editor's schedule triggers, then the queue drained: the run as stored."""
+    summary = platform.scheduler.run_now("poll-editors", {"editor_id": editor.id})
+    [run] = summary["runs"]
+    assert run["editor_id"] == editor.id
+    return dict(run)
+
+
+def stored(editor: EditorConfig, national_id: str, now: datetime) -> int:
+    return len(window_items(editor.id, national_id, now - timedelta(hours=1), now + timedelta(hours=48)))
+
+
+def test_a_scheduled_run_fans_out_by_25_and_brings_every_declared_effecteurs_slots(
+    platform: LocalPlatform, fake: FakeEditor, territory_editors: TerritoryEditors, now: datetime
+) -> None:
+    editor = territory_editors.add(fake)
+    doctors = [declared(editor) for _ in range(27)]
+    for doctor in doctors:
+        fake.add_practitioner_slots(doctor, slots_at(now, 2, 3), PLACE)
+
+    run = poll(platform, editor)
+
+    assert (run["due"], run["batches_planned"], run["batches_done"], run["finished"]) == (27, 2, 2, True)
+    assert (run["requested"], run["requests"], run["slots_received"], run["accepted"]) == (27, 2, 54, 54)
+    assert (run["failed_batches"], run["rejected"], run["breaker_state"]) == (0, 0, "closed")
+    assert sorted(len(request.identifiers) for request in fake.requests) == [2, 25]
+    assert all(stored(editor, doctor, now) == 2 for doctor in doctors)
+
+
+def test_a_down_editor_fails_its_run_keeps_its_slots_and_another_editor_proceeds(
+    platform: LocalPlatform, fake: FakeEditor, territory_editors: TerritoryEditors, now: datetime
+) -> None:
+    with FakeEditor() as other_fake:
+        down, healthy = territory_editors.add(fake), territory_editors.add(other_fake)
+        doctor, other = declared(down), declared(healthy)
+        fake.add_practitioner_slots(doctor, slots_at(now, 2, 3), PLACE)
+        other_fake.add_practitioner_slots(other, slots_at(now, 4), PLACE)
+        assert poll(platform, down)["accepted"] == 2
+
+        fake.fail_with(503)
+        summary = platform.scheduler.run_now("poll-editors", {})  # every editor, as a catch-up run would
+        fake.healthy()
+
+    by_editor = {run["editor_id"]: run for run in summary["runs"]}
+    failed, fine = by_editor[down.id], by_editor[healthy.id]
+    assert (failed["failed_batches"], failed["accepted"], failed["last_error"]) == (1, 0, "HTTP 503")
+    assert stored(down, doctor, now) == 2  # a failed poll wipes nothing
+    assert breaker.load(down.id).failures == 1
+    assert (fine["failed_batches"], fine["accepted"]) == (0, 1)
+    assert stored(healthy, other, now) == 1
+
+
+def test_an_editor_whose_breaker_is_open_is_not_dispatched(
+    platform: LocalPlatform, fake: FakeEditor, territory_editors: TerritoryEditors, now: datetime
+) -> None:
+    editor = territory_editors.add(fake)
+    fake.add_practitioner_slots(declared(editor), slots_at(now, 2), PLACE)
+    for _ in range(breaker.FAILURE_THRESHOLD):
+        breaker.record_failure(editor.id, datetime.now(UTC))
+
+    run = poll(platform, editor)
+
+    assert run["run_id"] is None
+    assert run["skipped"] == "breaker open: cooling down"
+    assert fake.requests == []
+
+
+def test_the_editors_request_budget_defers_the_batches_past_it(
+    platform: LocalPlatform, fake: FakeEditor, territory_editors: TerritoryEditors, now: datetime
+) -> None:
+    editor = territory_editors.add(fake, max_requests_per_minute=1)
+    doctors = [declared(editor) for _ in range(26)]
+    for doctor in doctors:
+        fake.add_practitioner_slots(doctor, slots_at(now, 2), PLACE)
+
+    run = poll(platform, editor)
+
+    assert (run["batches_done"], run["requests"], run["deferred_batches"], run["failed_batches"]) == (
+        2,
+        1,
+        1,
+        0,
+    )
+    assert len(fake.requests) == 1
+    assert breaker.load(editor.id).failures == 0  # our own cap is not the editor's fault
+    assert run["last_error"].startswith("deferred: the budget of 1 requests a minute is spent")
+
+
+def test_the_rate_cap_counts_per_editor_and_minute(platform: LocalPlatform) -> None:
+    minute = datetime(2026, 3, 29, 1, 59, 10, tzinfo=UTC)
+    editor_id = f"rate-{next(_ids)}"
+    assert [rate.take(editor_id, minute, 2) for _ in range(3)] == [True, True, False]
+    assert rate.take(editor_id, minute + timedelta(seconds=50), 2)  # the next minute has its own budget
+    assert rate.take(f"{editor_id}-other", minute, 2)
+
+
+# --- the worker's handling of messages ----------------------------------------------------------------------
+
+
+def worker(platform: LocalPlatform, *bodies: str) -> dict[str, Any]:
+    messages = [
+        {"MessageId": f"m{n}", "ReceiptHandle": f"r{n}", "Body": body, "Attributes": {}}
+        for n, body in enumerate(bodies)
+    ]
+    handler = importlib.import_module("ingest.handler")  # after the platform set the environment
+    answer: dict[str, Any] = handler.poll_worker_handler(
+        sqs_event(messages, "arn:aws:sqs:::q"), LambdaContext("w")
+    )
+    return answer
+
+
+def message(editor: EditorConfig, ids: list[str], **update: Any) -> str:
+    fields: dict[str, Any] = {
+        "editor_id": editor.id,
+        "run_id": "run-1",
+        "batch": 0,
+        "ids": ids,
+        "dispatched_at": datetime.now(UTC),
+        **update,
+    }
+    return PollMessage.model_validate(fields).model_dump_json() if "raw" not in update else str(update["raw"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        json.dumps({"editor_id": "x"}),
+        json.dumps(
+            {
+                "editor_id": "unknown-editor",
+                "run_id": "r",
+                "batch": 0,
+                "ids": ["810000000001"],
+                "dispatched_at": datetime.now(UTC).isoformat(),
+            }
+        ),
+        json.dumps(
+            {
+                "editor_id": "demo-editor",
+                "run_id": "r",
+                "batch": 0,
+                "ids": ["810000000001"],
+                "dispatched_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+            }
+        ),
+    ],
+    ids=["not-json", "not-a-poll-message", "unknown-editor", "stale"],
+)
+def test_a_message_no_retry_can_fix_is_dropped_not_retried(platform: LocalPlatform, body: str) -> None:
+    assert worker(platform, body) == {"batchItemFailures": []}
+
+
+def test_a_crash_fails_only_its_message_and_a_redelivery_counts_once(
+    platform: LocalPlatform,
+    fake: FakeEditor,
+    territory_editors: TerritoryEditors,
+    now: datetime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    editor = territory_editors.add(fake)
+    doctor = declared(editor)
+    fake.add_practitioner_slots(doctor, slots_at(now, 2), PLACE)
+    run_id = runs.new_run_id(now)
+    runs.start_run(editor.id, run_id, 2, now)
+    good = message(editor, [doctor], run_id=run_id, batch=0)
+    crashing = message(editor, [declared(editor)], run_id=run_id, batch=1)
+
+    def poll_or_crash(editor: EditorConfig, ids: list[str], when: datetime, **kw: Any) -> Any:
+        if ids != [doctor]:
+            raise RuntimeError("storage down")
+        return real_poll(editor, ids, when, **kw)
+
+    monkeypatch.setattr(dispatch, "poll_batch", poll_or_crash)
+    assert worker(platform, good, crashing) == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert worker(platform, good) == {"batchItemFailures": []}  # SQS delivered it twice
+
+    stored_run = runs.load_run(editor.id, run_id)
+    assert stored_run is not None
+    assert (stored_run["batches_done"], stored_run["accepted"], stored_run["finished"]) == (1, 1, False)
+
+
+def test_the_local_queue_has_the_production_redrive_policy(platform: LocalPlatform) -> None:
+    sqs = boto3.client("sqs")
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=get_settings().queue_url(EDITOR_POLLS), AttributeNames=["All"]
+    )["Attributes"]
+    assert int(attributes["VisibilityTimeout"]) == EDITOR_POLLS.visibility_timeout_seconds
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert int(redrive["maxReceiveCount"]) == EDITOR_POLLS.max_receive_count
+    assert redrive["deadLetterTargetArn"].endswith(EDITOR_POLLS.dead_letter_name.replace("_", "-"))
