@@ -88,10 +88,12 @@ def test_a_declared_effecteur_gets_the_editors_slots_and_loses_a_booked_one(
     assert [(b.requested, b.slots_received, b.accepted, b.error) for b in run.batches] == [(1, 3, 3, None)]
     assert stored(editor, national_id, now) == sorted(slot_ids)
     assert fake.requests[0].identifiers == [national_id]
+    assert (run.as_dict()["places_created"], run.as_dict()["places_not_geocoded"]) == (1, 0)
 
     fake.mark_busy(slot_ids[1])
     second = poll_editor(editor, now)
     assert second.batches[0].accepted == 2
+    assert second.batches[0].places_created == 0  # the place made by the first poll is found
     assert stored(editor, national_id, now) == sorted([slot_ids[0], slot_ids[2]])
 
 

@@ -55,6 +55,8 @@ class BatchSummary:
     pages: int = 0  # answers read (retries not counted)
     skipped: bool = False  # not sent: the breaker was open
     deferred: bool = False  # stopped before a request: the editor's request budget of the minute was spent
+    places_created: int = 0  # places not in the directory made known from the answer
+    places_not_geocoded: int = 0  # of those, the ones left without a position
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -93,6 +95,8 @@ class EditorRunSummary:
             "slots_received": sum(batch.slots_received for batch in self.batches),
             "accepted": sum(batch.accepted for batch in self.batches),
             "rejected": sum(batch.rejected for batch in self.batches),
+            "places_created": sum(batch.places_created for batch in self.batches),
+            "places_not_geocoded": sum(batch.places_not_geocoded for batch in self.batches),
             "failed_batches": self.failed_batches,
             "skipped_batches": self.skipped_batches,
             "deferred_batches": self.deferred_batches,
@@ -211,7 +215,7 @@ def poll_batch(
         summary.error, summary.deferred = deferred.reason, True
         logger.warning("editor batch deferred", extra={"editor_id": editor.id, "reason": deferred.reason})
         return summary
-    except _BatchFailed as failed:
+    except (_BatchFailed, EditorUnavailable) as failed:  # the latter: no client (its certificate)
         summary.error = failed.reason
         summary.breaker_state = breaker.record_failure(editor.id, now).status.value
         logger.warning(
@@ -222,6 +226,7 @@ def poll_batch(
     summary.slots_received = len(result.slots) + len(result.rejected)
     applied = apply_answer(editor, national_ids, now, window_end, result)
     summary.accepted, summary.rejected = len(applied.accepted), len(applied.rejected)
+    summary.places_created, summary.places_not_geocoded = applied.places_created, applied.places_not_geocoded
     summary.breaker_state = breaker.record_success(editor.id).status.value
     return summary
 
