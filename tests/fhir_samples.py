@@ -84,8 +84,16 @@ def cpts_graph(national_id: str = DOCTOR, *, slots: int = 1) -> list[Json]:
     return graph + [shapes.entry(resource, BASE, mode="include") for resource in (service, cpts)]
 
 
-def sos_graph(siret: str = ASSOCIATION_SIRET, *, slots: int = 1, tag: str = "1") -> list[Json]:
-    """An SOS site: the Schedule (match), its Slots, Location and the association (include)."""
+def sos_graph(
+    siret: str = ASSOCIATION_SIRET,
+    *,
+    slots: int = 1,
+    tag: str = "1",
+    doctors: tuple[str, ...] = (),
+    by_identifier: bool = False,
+) -> list[Json]:
+    """An SOS site: the Schedule (match), its Slots, Location and the association (include). `doctors`
+    on duty are Schedule actors too: included Practitioners, or identifiers only (`by_identifier`)."""
     association = shapes.organization(f"orga-{siret}", "3" + siret, name="SOS Médecins Rennes", phone="+3336")
     site = shapes.location(
         f"site-{tag}",
@@ -96,7 +104,20 @@ def sos_graph(siret: str = ASSOCIATION_SIRET, *, slots: int = 1, tag: str = "1")
         phone="+33193246789",
         managing_organization=shapes.reference(association),
     )
-    schedule = shapes.schedule(f"sch-sos-{tag}", [site], profile="FrScheduleAgregateurSOS")
+    practitioners = [
+        shapes.practitioner(f"pra-sos-{doctor}", doctor, family="Durand", given="Paul") for doctor in doctors
+    ]
+    schedule = shapes.schedule(
+        f"sch-sos-{tag}", [site, *([] if by_identifier else practitioners)], profile="FrScheduleAgregateurSOS"
+    )
+    if by_identifier:
+        schedule["actor"] += [
+            {
+                "type": "Practitioner",
+                "identifier": shapes.typed_identifier(NATIONAL_ID_SYSTEM, doctor, "IDNPS"),
+            }
+            for doctor in doctors
+        ]
     found = [
         shapes.slot(
             f"slot-sos-{tag}-{number}",
@@ -113,6 +134,7 @@ def sos_graph(siret: str = ASSOCIATION_SIRET, *, slots: int = 1, tag: str = "1")
         [shapes.entry(schedule, BASE, mode="match")]
         + [shapes.entry(slot, BASE, mode="include") for slot in found]
         + [shapes.entry(resource, BASE, mode="include") for resource in (site, association)]
+        + ([] if by_identifier else [shapes.entry(doctor, BASE, mode="include") for doctor in practitioners])
     )
 
 

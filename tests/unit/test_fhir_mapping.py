@@ -105,6 +105,26 @@ def test_a_cpts_slot_names_its_service_and_organization() -> None:
         assert slot.cpts == (CptsService("hcs-cpts", CPTS_STRUCTURE, "CPTS Axe Majeur", "+33102030405"),)
 
 
+@pytest.mark.parametrize(
+    ("doctors", "by_identifier", "national_id", "name"),
+    [
+        ((), False, None, None),  # a site slot: no one named
+        ((DOCTOR,), False, DOCTOR, PractitionerName("Durand", ("Paul",))),
+        ((DOCTOR,), True, DOCTOR, None),  # named by identifier only: no name to keep
+        ((DOCTOR, OTHER_DOCTOR), False, None, None),  # several on duty: the site's slot
+    ],
+)
+def test_an_sos_slot_keeps_the_doctor_on_duty_it_names(
+    doctors: tuple[str, ...], by_identifier: bool, national_id: str | None, name: PractitionerName | None
+) -> None:
+    of = bundle(sos_graph(doctors=doctors, by_identifier=by_identifier))
+    result = map_slot_bundle(of, EditorKind.SOS)
+    assert result.rejected == []
+    (slot,) = result.slots
+    assert (slot.national_id, slot.practitioner) == (national_id, name)
+    assert slot.sos is not None
+
+
 def test_an_sos_slot_names_its_site_and_association() -> None:
     result = map_slot_bundle(bundle(sos_graph(slots=2)), EditorKind.SOS)
 

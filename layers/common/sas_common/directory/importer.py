@@ -33,6 +33,7 @@ from sas_common.directory.store import (
     DIR_PLACES,
     GEOCODED,
     IN_DIRECTORY,
+    KNOWN_FROM,
     UPDATED_AT,
     DirectoryTable,
     Key,
@@ -225,6 +226,9 @@ class DirectoryImport:
         if stored.dir_hash != digest:
             set_values, remove = _present(values)
             set_values[DIR_HASH] = digest
+            # A doctor an editor made known (never imported, so never this digest) is now the directory's.
+            set_values[IN_DIRECTORY] = True
+            remove.append(KNOWN_FROM)
         if not listed <= stored.dir_places:
             set_values[DIR_PLACES] = set(stored.dir_places | listed)
         if not set_values:

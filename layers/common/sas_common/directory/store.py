@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 DIR_HASH = "dir_hash"  # digest of the directory content the item was written from
 DIR_PLACES = "dir_places"  # on PROFILE: ids of the places the directory lists (a string set)
 IN_DIRECTORY = "in_directory"  # on PLACE: false once the directory no longer lists it (never deleted)
+# On PROFILE and PLACE: who made it known when the directory did not (`editor:<id>`, sas_common.ingest,
+# with in_directory=false); an import that lists the effecteur sets in_directory and removes this.
+KNOWN_FROM = "known_from"
 GEOCODED = "geocoded"
 UPDATED_AT = "dir_updated_at"
 

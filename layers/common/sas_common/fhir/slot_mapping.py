@@ -293,7 +293,7 @@ class _GraphReader:
                 logical_ids.append(actor.identifier)
         schedule_specialties = _specialties(schedule.specialty)
         if self._kind is EditorKind.SOS:
-            return self._sos_facts(named, actors, schedule_specialties)
+            return self._sos_facts(named, actors, logical_ids, schedule_specialties)
         return self._practitioner_facts(named, actors, logical_ids, schedule_specialties)
 
     def _practitioner_facts(
@@ -349,6 +349,7 @@ class _GraphReader:
         self,
         named: str,
         actors: dict[str, list[tuple[Resource, Resource]]],
+        logical_ids: list[Resource],
         schedule_specialties: tuple[Specialty, ...],
     ) -> _ScheduleFacts:
         if not actors.get("Location"):
@@ -368,13 +369,21 @@ class _GraphReader:
             name=organization.name if organization is not None else reference.display,
             phone=_phone(organization.telecom) if organization is not None else None,
         )
-        practitioners = actors.get("Practitioner", [])
-        doctors = {
-            _optional_national_id(practitioner.identifier or ()) for practitioner, _ in practitioners
-        } - {None}
+        # The doctor on duty, when the site's Schedule names exactly one (a Practitioner actor, or its
+        # identifier), with the name the editor gives: the platform may not know them yet.
+        doctors: dict[str, PractitionerName | None] = {}
+        for practitioner, _ in actors.get("Practitioner", []):
+            national_id = _optional_national_id(practitioner.identifier or ())
+            if national_id is not None and doctors.get(national_id) is None:
+                doctors[national_id] = _name(practitioner)
+        for identifier in logical_ids:
+            national_id = _optional_national_id([identifier])
+            if national_id is not None:
+                doctors.setdefault(national_id, None)
+        doctor, name = next(iter(doctors.items())) if len(doctors) == 1 else (None, None)
         return _ScheduleFacts(
-            national_id=doctors.pop() if len(doctors) == 1 else None,
-            practitioner=None,
+            national_id=doctor,
+            practitioner=name,
             place=_place(location, holder, siret, _phone(location.telecom)),
             specialties=schedule_specialties,
             sos=association,

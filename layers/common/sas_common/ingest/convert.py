@@ -19,9 +19,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sas_common.effecteurs.model import Position
+from sas_common.effecteurs.model import Effecteur, Position, known_from_editor
 from sas_common.fhir.codes import ConsultationCode
-from sas_common.fhir.model import EditorSlot, Place
+from sas_common.fhir.model import EditorSlot, Place, PractitionerName
 from sas_common.slots.model import (
     SLOT_REASONS_MAX,
     SLOT_TEXT_MAX,
@@ -118,3 +118,15 @@ def placed(slot: Slot, placement: Placement | None) -> Slot:
     if placement is None:
         return slot
     return slot.model_copy(update={"place_id": placement.place_id, "position": placement.position})
+
+
+def editor_doctor(editor_id: str, national_id: str, name: PractitionerName | None) -> Effecteur:
+    """The profile of a doctor the directory does not list, from the editor's Practitioner: national id
+    and names only, flagged as the editor's (a directory import that lists them takes them over)."""
+    return Effecteur(
+        national_id=national_id,
+        last_name=(name.family or "") if name else "",
+        first_name=" ".join(name.given) or None if name else None,
+        in_directory=False,
+        known_from=known_from_editor(editor_id),
+    )
