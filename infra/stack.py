@@ -10,12 +10,14 @@ from constructs import Construct
 from infra.constructs.api import Api
 from infra.constructs.compute import Compute
 from infra.constructs.directory import DirectoryImports
+from infra.constructs.editors import grant_client_certificates
 from infra.constructs.layer import CommonLayer
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.queues import Queues
 from infra.constructs.schedules import Schedules
 from infra.constructs.storage import Tables
 from sas_common.capabilities import Capability
+from sas_common.queues import EDITOR_POLLS
 from sas_common.territory import TerritoryConfig
 
 
@@ -57,6 +59,7 @@ class TerritoryStack(Stack):
             self, "Schedules", territory=territory, compute=self.compute, queues=self.queues
         )
         self.consumers = self.queues.add_consumers(self.compute)
+        grant_client_certificates(self, territory, self.consumers[EDITOR_POLLS.logical_name])
         self.monitoring = Monitoring(
             self,
             "Monitoring",

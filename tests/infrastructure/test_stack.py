@@ -34,7 +34,7 @@ from infra.stack import TerritoryStack
 from sas_common.capabilities import FUNCTIONS, Capability
 from sas_common.directory.bucket import IMPORT_PREFIX, SUMMARY_PREFIX
 from sas_common.jobs import JOBS, POLL_EDITORS, Schedule, schedules
-from sas_common.queues import QUEUES, QueueDef
+from sas_common.queues import EDITOR_POLLS, QUEUES, QueueDef
 from sas_common.routes import ROUTES, Route
 from sas_common.settings import TERRITORY_ENV
 from sas_common.tables import TABLES, TableDef
@@ -87,6 +87,11 @@ def with_domain(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     territory = load("demo").model_copy(
         update={
             "code": "demo-mtls",
+            "editors": [
+                load("demo")
+                .editors[0]
+                .model_copy(update={"client_certificate_secret": "sas/editors/demo-editor"})
+            ],
             "alarm_email": "ops@example.org",
             "log_retention_days": 100,
             "custom_domain": CustomDomain(
@@ -429,6 +434,23 @@ def test_only_the_poll_dispatcher_sends_to_the_poll_queue(demo: Synth) -> None:
     ]
     assert len(sending) == 1
     assert dispatcher["Properties"]["Role"]["Fn::GetAtt"][0] == role["Ref"]
+
+
+def test_only_the_poll_worker_reads_the_editors_client_certificates(demo: Synth, with_domain: Synth) -> None:
+    def readers(synth: Synth) -> list[str]:
+        return [
+            role["Ref"]
+            for policy in synth.resources("AWS::IAM::Policy").values()
+            if "secretsmanager:GetSecretValue" in json.dumps(policy["Properties"]["PolicyDocument"])
+            for role in policy["Properties"]["Roles"]
+        ]
+
+    assert readers(demo) == []  # no editor of the demo territory has a certificate
+    worker = with_domain.resources("AWS::Lambda::Function")[
+        with_domain.function_id(FUNCTIONS[EDITOR_POLLS.consumer].handler(EDITOR_POLLS.consumer_entrypoint))
+    ]
+    assert readers(with_domain) == [worker["Properties"]["Role"]["Fn::GetAtt"][0]]
+    assert ":secret:sas/editors/demo-editor-??????" in json.dumps(with_domain.resources("AWS::IAM::Policy"))
 
 
 def test_every_function_knows_the_queue_urls(demo: Synth) -> None:

@@ -2,15 +2,28 @@
 
 Retried: 5xx, 429, timeouts and connection errors (up to `MAX_RETRIES` more attempts, exponential backoff
 with full jitter); any other answer that is not 2xx fails at once. Every failure is `EditorUnavailable`.
+
+mTLS: when the territory file names a `client_certificate_secret` for the editor, the client presents the
+certificate and key kept in that Secrets Manager secret (JSON `{"certificate": PEM, "private_key": PEM}`,
+the certificate possibly followed by its chain), read through powertools parameters and cached for
+`CERTIFICATE_CACHE_SECONDS`, so a rotated certificate is picked up without a deployment. Nothing of it
+is in the repository or the environment.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import random
+import ssl
+import tempfile
 import time
 from collections.abc import Callable
+from functools import lru_cache
 
 import httpx
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 
 from sas_common.territory import EditorConfig
 
@@ -19,6 +32,7 @@ MAX_RETRIES = 2
 BACKOFF_BASE_SECONDS = 0.2
 BACKOFF_MAX_SECONDS = 2.0
 MAX_BODY_BYTES = 20 * 1024 * 1024
+CERTIFICATE_CACHE_SECONDS = 300
 
 
 class EditorUnavailable(Exception):
@@ -39,21 +53,57 @@ def backoff_seconds(attempt: int, rng: Callable[[], float] = random.random) -> f
     return rng() * ceiling
 
 
-def make_client(editor: EditorConfig, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """A client for one editor. `transport`: httpx.MockTransport in tests.
+def client_certificate(secret_name: str) -> ssl.SSLContext:
+    """A TLS context presenting the certificate kept in the secret; EditorUnavailable when it is unusable."""
+    try:
+        secret = parameters.get_secret(secret_name, transform="json", max_age=CERTIFICATE_CACHE_SECONDS)
+    except (GetParameterError, TransformParameterError) as exc:
+        raise EditorUnavailable(f"client certificate: cannot read secret {secret_name!r}") from exc
+    if not isinstance(secret, dict) or not all(
+        isinstance(secret.get(key), str) for key in ("certificate", "private_key")
+    ):
+        raise EditorUnavailable(
+            f"client certificate: secret {secret_name!r} must hold 'certificate' and 'private_key' (PEM)"
+        )
+    return _tls_context(secret["certificate"], secret["private_key"], secret_name)
 
-    TODO(mTLS): in production, when `editor.client_certificate_secret` is set, load the certificate and key
-    from that Secrets Manager secret (powertools parameters, cached) and build the transport with
-    `httpx.HTTPTransport(verify=..., cert=...)` here; never from the repository.
-    """
+
+@lru_cache(maxsize=16)
+def _tls_context(certificate: str, private_key: str, secret_name: str) -> ssl.SSLContext:
+    """One context per certificate content (a rotation makes a new one). `ssl` reads PEM from files only:
+    they are written to a private temporary directory and removed once loaded."""
+    context = ssl.create_default_context()
+    with tempfile.TemporaryDirectory(prefix="sas-mtls-") as directory:
+        name = hashlib.sha256(certificate.encode()).hexdigest()[:16]
+        paths = [os.path.join(directory, f"{name}.{part}.pem") for part in ("crt", "key")]
+        try:
+            for path, content in zip(paths, (certificate, private_key), strict=True):
+                descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(descriptor, "w", encoding="ascii") as pem:
+                    pem.write(content)
+            context.load_cert_chain(paths[0], paths[1])
+        except (ssl.SSLError, ValueError) as exc:  # ValueError: not ASCII, so not PEM
+            raise EditorUnavailable(
+                f"client certificate: secret {secret_name!r} holds no usable certificate and key"
+            ) from exc
+    return context
+
+
+def make_client(editor: EditorConfig, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """A client for one editor, presenting its client certificate when it has one (module doc).
+    `transport`: httpx.MockTransport in tests."""
     timeout = httpx.Timeout(
         editor.read_timeout_seconds,
         connect=editor.connect_timeout_seconds,
         read=editor.read_timeout_seconds,
     )
+    verify: ssl.SSLContext | bool = True
+    if editor.client_certificate_secret:
+        verify = client_certificate(editor.client_certificate_secret)
     return httpx.Client(
         timeout=timeout,
         transport=transport,
+        verify=verify,
         headers={"Accept": ACCEPT},
         follow_redirects=False,
     )
