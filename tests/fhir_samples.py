@@ -19,7 +19,9 @@ from sas_local.fhir_shapes import Json
 
 BASE = "https://editor.example/fhir"
 PARIS = ZoneInfo("Europe/Paris")
-START = datetime(2026, 11, 23, 9, 0, tzinfo=PARIS)
+# Pushed and polled slots are taken only in the window now → now + 48 h: the samples start a few hours
+# from now (on the hour, so that tests stay readable), whatever day the suite runs.
+START = (datetime.now(PARIS) + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
 SLOT_LENGTH = timedelta(minutes=15)
 DOCTOR = "810000000011"
 OTHER_DOCTOR = "810000000022"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -176,3 +176,40 @@ def test_other_routes_keep_the_platform_errors(client: Client) -> None:
     response = client.get(f"/effecteurs/{new_effecteur()}", token=token)
     assert response.status == 403
     assert response.json()["error"] == "forbidden"
+
+
+@pytest.mark.parametrize(
+    ("shift", "kept"),
+    [
+        (timedelta(hours=-5), 0),
+        (timedelta(hours=46), 3),
+        (timedelta(hours=47, minutes=40), 2),
+        (timedelta(days=3), 0),
+    ],
+    ids=["ended", "within-48h", "straddling-48h", "beyond-48h"],
+)
+def test_only_slots_starting_in_the_next_48_hours_are_taken(
+    client: Client, shift: timedelta, kept: int
+) -> None:
+    """Slots start now + shift + 0/15/30 min; the platform aggregates what starts in now → now + 48 h."""
+    national_id = declared()
+    graph = ps_graph(national_id, slots=3, tag="w")
+    first = datetime.now(UTC) + shift
+    for entry in graph:
+        slot = entry["resource"]
+        if slot["resourceType"] == "Slot":
+            for bound in ("start", "end"):
+                moved = datetime.fromisoformat(slot[bound]) - START + first
+                slot[bound] = moved.isoformat()
+
+    response = push(client, bundle(graph))
+
+    assert response.status == 200, response.body
+    issues = response.json()["issue"]
+    assert issues[0]["diagnostics"] == f"{kept} slot(s) accepted"
+    outside = [issue for issue in issues if issue["diagnostics"].startswith("outside_window: ")]
+    assert len(outside) == 3 - kept
+    assert (
+        len(window_items(EDITOR_ID, national_id, START - timedelta(days=2), START + timedelta(days=4)))
+        == kept
+    )
