@@ -5,6 +5,8 @@
   create answers a match), so a retrying editor can tell a replay from a creation.
 - `PUT /fhir/Appointment?identifier=<system>|<value>` → 200 + Location, or 201 when no record had that
   identifier (FHIR conditional update); the body's identifier must be the one in the query (else 400).
+- `GET /fhir/Appointment/<id>` (what Location points to) → 200 with the record as an Appointment: the
+  editor's identifier, status, times, the doctor; another editor's record, or none: 404.
 - Malformed FHIR → 400, a rule of the flow broken → 422, both as OperationOutcome. The doctor must be in
   the platform's directory (else 422); that they declared this editor is not required (the record says
   what happened, whatever the declaration). Patient data is never stored.
@@ -13,19 +15,22 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from ingest.fhir_http import body_text, calling_editor, fhir_response
 from sas_common.api import new_router
-from sas_common.errors import InvalidInput
+from sas_common.errors import InvalidInput, NotFound
 from sas_common.fhir.appointment import AppointmentRecord, parse_appointment
 from sas_common.fhir.errors import RejectedAppointment
 from sas_common.fhir.outcome import IssueType, OutcomeIssue, Severity, operation_outcome
+from sas_common.fhir.resources import MODELS, read_resource
 from sas_common.ingest.apply import known_effecteur
 from sas_common.observability import logger
 from sas_common.orientations import appointments
-from sas_common.routes import FHIR_APPOINTMENT_CREATE, FHIR_APPOINTMENT_UPDATE
+from sas_common.routes import FHIR_APPOINTMENT_CREATE, FHIR_APPOINTMENT_READ, FHIR_APPOINTMENT_UPDATE
 
 router = new_router()
 TAGS = ["fhir"]
@@ -95,3 +100,22 @@ def update() -> Response[str]:
         },
     )
     return _answer(stored, "appointment record updated" if stored.changed else "appointment record unchanged")
+
+
+@router.get(
+    FHIR_APPOINTMENT_READ.resolver_path,
+    summary=FHIR_APPOINTMENT_READ.summary,
+    description="The record a create's Location names, as an Appointment (`meta.versionId` counts its "
+    "changes); 404 OperationOutcome for an unknown id or another editor's record.",
+    tags=TAGS,
+)
+def read(appointment_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]) -> Response[str]:
+    editor = calling_editor(router, FHIR_APPOINTMENT_READ)
+    item = appointments.load_by_id(editor.id, appointment_id)
+    if item is None:
+        raise NotFound(
+            f"no appointment record {appointment_id} of editor {editor.id}", field="appointment_id"
+        )
+    resource = appointments.as_fhir(item)
+    read_resource(resource, MODELS["Appointment"])  # strict in what we send: the model must accept it
+    return fhir_response(HTTPStatus.OK, resource)

@@ -158,3 +158,48 @@ def test_only_editors_send_records(client: Client) -> None:
     response = send(client, "POST", body, token=client.token("regulator", "reg-1"))
     assert response.status == 403
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_the_location_reads_the_record_back_as_the_editor_changes_it(client: Client) -> None:
+    national_id = new_effecteur()
+    body, value = record_for(national_id)
+    body["participant"].append({"actor": {"reference": "Patient/42", "display": PATIENT_NAME}})
+    location = send(client, "POST", body).headers["location"]
+    editor_token = client.token("editor", "client-1", editor_id=EDITOR_ID)
+
+    booked = client.get(location, token=editor_token)
+    assert booked.status == 200, booked.body
+    assert booked.headers["content-type"].startswith("application/fhir+json")
+    resource = booked.json()
+    assert (resource["resourceType"], resource["status"], resource["meta"]["versionId"]) == (
+        "Appointment",
+        "booked",
+        "1",
+    )
+    assert resource["identifier"] == [{"system": EDITOR_SYSTEM, "value": value}]
+    assert resource["participant"][0]["actor"]["identifier"]["value"] == national_id
+    assert PATIENT_NAME.encode() not in booked.body
+    assert len(resource["participant"]) == 1  # the doctor only
+
+    send(client, "PUT", {**body, "status": "cancelled"}, query=f"?identifier={EDITOR_SYSTEM}|{value}")
+    cancelled = client.get(location, token=editor_token).json()
+    assert (cancelled["status"], cancelled["meta"]["versionId"]) == ("cancelled", "2")
+
+
+@pytest.mark.parametrize(
+    ("path", "editor_id", "status"),
+    [
+        (None, "other-editor", 403),  # not an editor of the territory
+        ("/fhir/Appointment/" + "0" * 32, EDITOR_ID, 404),
+        ("/fhir/Appointment/not-an-id", EDITOR_ID, 400),
+    ],
+    ids=["unknown-editor", "unknown-record", "malformed-id"],
+)
+def test_reading_a_record_that_is_not_the_callers(
+    client: Client, path: str | None, editor_id: str, status: int
+) -> None:
+    body, _ = record_for(new_effecteur())
+    location = path or send(client, "POST", body).headers["location"]
+    response = client.get(location, token=client.token("editor", "client-2", editor_id=editor_id))
+    assert response.status == status, response.body
+    assert response.json()["resourceType"] == "OperationOutcome"

@@ -125,6 +125,13 @@ FHIR_APPOINTMENT_UPDATE = Route(
     A.EDITOR_PUSH,
     "appointment record, flow INT_R03: conditional update on ?identifier=<system>|<value>",
 )
+FHIR_APPOINTMENT_READ = Route(
+    "GET",
+    "/fhir/Appointment/{appointment_id}",
+    INGEST,
+    A.EDITOR_PUSH,
+    "appointment record, flow INT_R03: read (what a create's Location points to; the editor's own only)",
+)
 
 ROUTES: tuple[Route, ...] = (
     HEALTH,
@@ -147,6 +154,7 @@ ROUTES: tuple[Route, ...] = (
     FHIR_BUNDLE_PUSH,
     FHIR_APPOINTMENT_CREATE,
     FHIR_APPOINTMENT_UPDATE,
+    FHIR_APPOINTMENT_READ,
 )
 ROUTES_BY_KEY: dict[str, Route] = {route.key: route for route in ROUTES}
 

@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError
 from sas_common import storage
 from sas_common.errors import Conflict
 from sas_common.fhir.appointment import AppointmentRecord, Identifier
+from sas_common.identifiers import NATIONAL_ID_SYSTEM
 from sas_common.tables import ORIENTATIONS, PK, SK
 
 APPT_PREFIX = "APPT#"
@@ -114,6 +115,34 @@ def load(editor_id: str, identifier: Identifier) -> dict[str, Any] | None:
         Key={PK: record_pk(editor_id, identifier), SK: META}, ConsistentRead=True
     )
     return found.get("Item")
+
+
+def load_by_id(editor_id: str, appointment_id: str) -> dict[str, Any] | None:
+    """A record by the id its Location carries, among this editor's only (the id is the identifier's hash)."""
+    found = storage.table(ORIENTATIONS).get_item(
+        Key={PK: f"{APPT_PREFIX}{editor_id}#{appointment_id}", SK: META}, ConsistentRead=True
+    )
+    return found.get("Item")
+
+
+def as_fhir(item: dict[str, Any]) -> dict[str, Any]:
+    """The stored record as an Appointment: what the platform holds (nothing of the patient: it has none)."""
+    identifier = {"system": item.get("identifier_system"), "value": item["identifier_value"]}
+    resource: dict[str, Any] = {
+        "resourceType": "Appointment",
+        "id": item["appointment_id"],
+        "meta": {"versionId": str(item["version"]), "lastUpdated": item["updated_at"]},
+        "identifier": [{key: value for key, value in identifier.items() if value}],
+        "status": item["status"],
+        "participant": [
+            {
+                "actor": {"identifier": {"system": NATIONAL_ID_SYSTEM, "value": item["national_id"]}},
+                "status": "accepted",
+            }
+        ],
+    }
+    resource.update({name: item[name] for name in ("start", "end", "created") if item.get(name)})
+    return resource
 
 
 def history(editor_id: str, identifier: Identifier) -> list[dict[str, Any]]:
