@@ -3,62 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-READY = "SAS platform ready on http://127.0.0.1:"
-PYTHONPATH = os.pathsep.join(str(ROOT / part) for part in ("functions", "layers/common", "local", "."))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def start(env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "sas_local"],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": PYTHONPATH, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+from local_process import free_port, local_platform, start
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[subprocess.Popen[str], str]]:
-    port = free_port()
-    process = start({"SAS_PORT": str(port)})
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    lines = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        lines.append(line)
-        if line.startswith(READY):
-            break
-        if not line and process.poll() is not None:
-            pytest.fail("the local platform exited:\n" + "".join(lines))
-    else:
-        process.kill()
-        pytest.fail("no ready line within 60 s:\n" + "".join(lines))
-    assert line.strip() == f"{READY}{port}"
-    yield process, f"http://127.0.0.1:{port}"
-    if process.poll() is None:
-        process.kill()
+    with local_platform() as (process, base, _):
+        yield process, base
 
 
 def test_health_token_and_a_protected_route_over_http(server: tuple[subprocess.Popen[str], str]) -> None:
