@@ -24,6 +24,7 @@ from sas_common.routes import (
     STRUCTURE_PARTICIPATION_PUT,
 )
 from sas_common.settings import get_settings
+from sas_common.territory import EditorKind
 
 router = new_router()
 TAGS = ["participation"]
@@ -80,10 +81,13 @@ def declare_structure(
     authorize(
         caller, STRUCTURE_PARTICIPATION_PUT.action_required, Target(structure_ids=frozenset({structure_id}))
     )
-    rules.check_structure(declaration)
-    saved, created = declarations.save(
-        declarations.structure_key(structure_id), declaration.model_dump(mode="json"), by=caller.subject
+    territory = get_settings().territory
+    rules.check_structure(
+        declaration,
+        structure_id=structure_id,
+        sos_editors=[editor.id for editor in territory.editors if editor.kind is EditorKind.SOS],
     )
+    saved, created = declarations.save_structure(structure_id, declaration, by=caller.subject)
     return {**saved.as_dict(), "created": created, "weekly_hours_required": declaration.weekly_hours_required}
 
 

@@ -2,7 +2,8 @@
 
 It answers the two searches the platform sends, from a catalogue the caller fills:
 - `GET /fhir/Slot?...schedule.actor:Practitioner.identifier=...` (flows INT_R01/INT_R04, up to 25 ids), and
-- `GET /fhir/Schedule?...actor:Location.organization.identifier=...` (SOS variant, up to 10 SIRETs),
+- `GET /fhir/Schedule?...actor:Location.organization.identifier=...` (SOS variant, up to 10 SIRETs; a
+  site's Schedule may name the doctor on duty, included as a Practitioner),
 honouring the start window and `status=free`; and `POST /fhir/Appointment` (a level-2 booking, "flux 6a"):
 201 with `Location` while the slot is free, 409 with an OperationOutcome once it is gone.
 
@@ -102,6 +103,15 @@ class FakeSlot:
 
 
 @dataclass(frozen=True)
+class FakeDoctor:
+    """A doctor on duty at an SOS site, named by the site's Schedule (and included as a Practitioner)."""
+
+    national_id: str
+    family: str | None = None
+    given: str | None = None
+
+
+@dataclass(frozen=True)
 class FakeCpts:
     structure_id: str
     name: str
@@ -137,6 +147,7 @@ class _Schedule:
     slots: list[_Slot]
     cpts: FakeCpts | None = None
     association: str | None = None  # SOS sites only
+    on_duty: FakeDoctor | None = None  # SOS sites only
 
 
 @dataclass
@@ -239,10 +250,14 @@ class FakeEditor:
         site: FakePlace,
         *,
         association: str = "SOS Médecins",
+        on_duty: FakeDoctor | None = None,
     ) -> list[str]:
-        """A consultation site of an SOS Médecins association (one Schedule); returns the slot ids."""
+        """A consultation site of an SOS Médecins association (one Schedule), with the doctor on duty its
+        Schedule names, if any; returns the slot ids."""
         with self._lock:
-            return self._add_schedule(siret_idnst(siret), slots, site, association=association)
+            return self._add_schedule(
+                siret_idnst(siret), slots, site, association=association, on_duty=on_duty
+            )
 
     def _add_schedule(
         self,
@@ -252,9 +267,12 @@ class FakeEditor:
         *,
         cpts: FakeCpts | None = None,
         association: str | None = None,
+        on_duty: FakeDoctor | None = None,
     ) -> list[str]:
         stored = [_Slot(f"slot-{next(self._ids)}", FakeSlot.of(spec)) for spec in slots]
-        self._schedules.append(_Schedule(f"sched-{next(self._ids)}", owner, place, stored, cpts, association))
+        self._schedules.append(
+            _Schedule(f"sched-{next(self._ids)}", owner, place, stored, cpts, association, on_duty)
+        )
         self._slots.update((slot.slot_id, slot) for slot in stored)
         return [slot.slot_id for slot in stored]
 
@@ -460,10 +478,23 @@ class FakeEditor:
             site = self._location(
                 f"site-{schedule.schedule_id}", schedule.place, shapes.reference(association)
             )
-            resource = shapes.schedule(schedule.schedule_id, [site], profile="FrScheduleAgregateurSOS")
+            doctors = []
+            if schedule.on_duty is not None:
+                on_duty = schedule.on_duty
+                doctors = [
+                    shapes.practitioner(
+                        f"pra-{on_duty.national_id}",
+                        on_duty.national_id,
+                        family=on_duty.family,
+                        given=on_duty.given,
+                    )
+                ]
+            resource = shapes.schedule(
+                schedule.schedule_id, [site, *doctors], profile="FrScheduleAgregateurSOS"
+            )
             schedules.append(resource)
             included.update((f"Slot/{slot.slot_id}", self._slot(slot, resource, [])) for slot in matching)
-            included.update((f"{r['resourceType']}/{r['id']}", r) for r in (site, association))
+            included.update((f"{r['resourceType']}/{r['id']}", r) for r in (site, association, *doctors))
         base = self.base_url
         match = [shapes.entry(schedule, base, mode="match") for schedule in schedules]
         return match + [shapes.entry(r, base, mode="include") for r in included.values()], len(schedules)

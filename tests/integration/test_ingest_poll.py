@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sas_common.ingest import breaker, client
-from sas_common.ingest.poll import SKIPPED_BREAKER_OPEN, SOS_NOT_IMPLEMENTED, batches, poll_editor
+from sas_common.ingest.poll import NO_ASSOCIATION_DUE, SKIPPED_BREAKER_OPEN, batches, poll_editor
 from sas_common.participation import store as declarations
 from sas_common.participation.rules import Declaration
 from sas_common.settings import get_settings
@@ -167,11 +167,13 @@ def test_thirty_effecteurs_are_asked_in_two_requests(fake: FakeEditor, now: date
     assert run.as_dict()["accepted"] == 3
 
 
-def test_an_sos_editor_is_reported_not_polled(fake: FakeEditor, now: datetime) -> None:
+def test_an_sos_editor_asks_about_associations_only(fake: FakeEditor, now: datetime) -> None:
+    # An effecteur's own declaration naming an SOS editor files them under it; the editor is asked about
+    # associations (tests/integration/test_ingest_sos.py), never about them.
     editor = editor_for(fake, kind=EditorKind.SOS)
+    declared(editor)
     run = poll_editor(editor, now)
-    assert run.error == SOS_NOT_IMPLEMENTED
-    assert run.batches == []
+    assert [(batch.requested, batch.error) for batch in run.batches] == [(0, NO_ASSOCIATION_DUE)]
     assert fake.requests == []
 
 

@@ -91,7 +91,8 @@ def test_slots_outside_the_window_or_of_doctors_not_asked_are_rejected() -> None
     assert stored_keys(not_asked) == []
 
 
-def test_sos_site_slots_without_a_doctor_are_rejected_for_now() -> None:
+def test_sos_site_slots_applied_as_a_doctors_editor_are_rejected() -> None:
+    # A PS editor is asked about doctors: a site's slot names none (SOS editors: test_ingest_sos.py).
     result = map_slot_bundle(bundle(sos_graph(slots=2)), EditorKind.SOS)
     assert len(result.slots) == 2
     summary = apply_answer(editor(), [], *WINDOW, result)

@@ -7,16 +7,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
 from fhir_samples import BOOKING_URL, DOCTOR, SLOT_LENGTH, START, STRUCTURE
 from sas_common.effecteurs.model import Position
 from sas_common.fhir.codes import AppointmentType, ConsultationCode, SlotVisibility
-from sas_common.fhir.model import EditorSlot, Place, Specialty
+from sas_common.fhir.model import EditorSlot, Place, SosAssociation, Specialty
 from sas_common.ingest.convert import PLACE_ID_PREFIX, SLOT_KEY_MAX, place_id, to_slot
 from sas_common.slots.model import (
     SLOT_REASONS_MAX,
     SLOT_TEXT_MAX,
     ConsultationType,
+    Slot,
     Visibility,
     content_item,
     search_keys,
@@ -213,3 +215,36 @@ def test_a_manual_slot_item_carries_no_editor_text() -> None:
     with_text = content_item(to_slot(EDITOR, editor_slot(reasons=("Vaccination",))), PARIS)
     assert with_text["reasons"] == ["Vaccination"]
     assert slot_of(with_text).reasons == ("Vaccination",)
+
+
+ASSOCIATION = SosAssociation("34173748400020", "SOS Médecins Toulouse", None)
+
+
+@pytest.mark.parametrize(
+    ("sos", "national_id", "owner", "doctor"),
+    [
+        (None, DOCTOR, DOCTOR, None),  # a doctor's slot is theirs
+        (ASSOCIATION, None, "334173748400020", None),  # an SOS site's slot: the association's (`3` + SIRET)
+        (ASSOCIATION, DOCTOR, "334173748400020", DOCTOR),  # with the doctor on duty it names
+    ],
+)
+def test_the_slots_owner(
+    sos: SosAssociation | None, national_id: str | None, owner: str, doctor: str | None
+) -> None:
+    slot = to_slot(EDITOR, editor_slot(sos=sos, national_id=national_id))
+    assert (slot.national_id, slot.doctor_id) == (owner, doctor)
+    assert slot.key["pk"] == f"SRC#ed-one#{owner}"
+
+
+@pytest.mark.parametrize("owner", ["334173748400020", DOCTOR, "0123456789"])
+def test_a_slot_owner_is_a_national_id_or_an_associations_idnst(owner: str) -> None:
+    assert (
+        Slot.model_validate({**to_slot(EDITOR, editor_slot()).model_dump(), "national_id": owner}).national_id
+        == owner
+    )
+
+
+@pytest.mark.parametrize("owner", ["34173748400020", "3341737484", "112345678901", "3" + "1" * 15])
+def test_other_owner_shapes_are_refused(owner: str) -> None:
+    with pytest.raises(ValidationError):
+        Slot.model_validate({**to_slot(EDITOR, editor_slot()).model_dump(), "national_id": owner})

@@ -10,9 +10,12 @@ from sas_common.errors import RuleViolation
 from sas_common.participation.rules import (
     Declaration,
     Rule,
+    StructureDeclaration,
     check,
+    check_structure,
     editor_synced,
     manual_agenda_allowed,
+    polled_editors,
     shown_editors,
 )
 
@@ -135,3 +138,57 @@ def test_no_declaration_yet_allows_the_manual_agenda() -> None:
 def test_unknown_fields_are_refused() -> None:
     with pytest.raises(ValueError, match="extra"):
         Declaration.model_validate({"participates": True, "favourite_colour": "blue"})
+
+
+SOS_STRUCTURE = {
+    "kind": "sos_medecins",
+    "structure_name": "SOS Médecins 31",
+    "participates": True,
+    "doctors": 4,
+    "honour_two_hours_per_doctor": True,
+}
+SIRET = "34173748400020"
+
+
+@pytest.mark.parametrize(
+    ("changes", "structure_id", "rule"),
+    [
+        ({"editors": ["sos-one"]}, SIRET, None),
+        (
+            {"editors": ["sos-one", "sos-two"], "participates": False, "honour_two_hours_per_doctor": False},
+            SIRET,
+            None,
+        ),
+        ({}, "31SOS0001", None),  # without editors: any structure id
+        ({"editors": ["ps-one"]}, SIRET, Rule.UNKNOWN_EDITOR),  # not an SOS editor of the territory
+        ({"editors": ["sos-one"]}, "3" + SIRET, Rule.STRUCTURE_SIRET_REQUIRED),  # a SIRET, not an IDNST
+        ({"editors": ["sos-one"]}, "31SOS0001", Rule.STRUCTURE_SIRET_REQUIRED),
+        ({"editors": ["sos-one"], "kind": "cds"}, SIRET, Rule.STRUCTURE_EDITORS_SOS_ONLY),
+        (
+            {"editors": ["sos-one"], "honour_two_hours_per_doctor": False},
+            SIRET,
+            Rule.STRUCTURE_HONOUR_REQUIRED,
+        ),
+    ],
+)
+def test_structure_editors(changes: dict[str, Any], structure_id: str, rule: Rule | None) -> None:
+    declaration = StructureDeclaration.model_validate({**SOS_STRUCTURE, **changes})
+    if rule is None:
+        check_structure(declaration, structure_id=structure_id, sos_editors=["sos-one", "sos-two"])
+        return
+    with pytest.raises(RuleViolation) as raised:
+        check_structure(declaration, structure_id=structure_id, sos_editors=["sos-one", "sos-two"])
+    assert raised.value.rule == rule.value
+
+
+@pytest.mark.parametrize(
+    ("changes", "polled"),
+    [
+        ({"editors": ["sos-one"]}, {"sos-one"}),
+        ({"editors": ["sos-one"], "participates": False}, set()),  # not participating: not polled
+        ({"editors": ["sos-one"], "kind": "cds"}, set()),
+        ({}, set()),
+    ],
+)
+def test_polled_editors(changes: dict[str, Any], polled: set[str]) -> None:
+    assert polled_editors(StructureDeclaration.model_validate({**SOS_STRUCTURE, **changes})) == polled

@@ -18,5 +18,20 @@ NationalId = Annotated[
 ]
 
 
+# What owns a slot: an effecteur (national id), or an SOS Médecins association for its consultation sites'
+# slots, written as its structure identifier `3` + SIRET (sas_common.fhir.codes.siret_idnst). The shapes
+# cannot be confused: 12 or 10 digits for a doctor, 15 for an association.
+SLOT_OWNER_PATTERN = r"^(8\d{11}|0\d{9}|3\d{14})$"
+
+SlotOwnerId = Annotated[
+    str,
+    Field(
+        pattern=SLOT_OWNER_PATTERN,
+        description="national id (8 + RPPS, 0 + ADELI), or an SOS association's 3 + SIRET",
+        examples=["810101234567", "334173748400020"],
+    ),
+]
+
+
 def is_national_id(value: str) -> bool:
     return NATIONAL_ID_RE.fullmatch(value) is not None

@@ -53,6 +53,7 @@ class TableDef:
 #   EFF#<national_id> / AVAIL#<availability_id>      a manual availability series (exceptions inside it)
 #   EFF#<national_id> / DELEGATE#<delegate_sub>      a delegate request or approval
 #   STRUCT#<structure_id> / PROFILE                  a structure (CDS, SOS association, CPTS, MSP)
+#   STRUCT#<siret> / PLACE#<place_id>                an SOS association's consultation site (from editors)
 EFFECTEURS = TableDef(
     logical_name="effecteurs",
     purpose="directory, places, manual agenda series, unavailability, delegates",
@@ -90,6 +91,9 @@ SLOTS = TableDef(
 #   EFF#<national_id> / DECL#CURRENT                 the current declaration
 #   EFF#<national_id> / DECL#V#<000001>              every saved version (history)
 #   EFF#<national_id> / EDITOR#<editor_id>           one item per declared editor not refused (pattern 5)
+#   STRUCT#<structure_id> / DECL#CURRENT | DECL#V#…   a structure's declaration (CDS, SOS association)
+#   STRUCT#<siret> / EDITOR#<editor_id>              an SOS editor a participating association listed
+#                                                    (pattern 5 too: `editor_sk` = the SIRET)
 #   EFF#<national_id> / WEEK#<YYYY-Www>              visible manual hours of a week, as they were (pattern 13)
 PARTICIPATIONS = TableDef(
     logical_name="participations",

@@ -5,9 +5,16 @@ editor (pattern 6), so a slot booked elsewhere disappears. Only effecteurs known
 declared this editor and did not refuse its display get slots; the slots of any other are rejected, one by
 one with the reason, and never stored (and whatever that editor had left for them in the window is removed).
 
-The accepted slots' places are resolved against the effecteur's known places (sas_common.ingest.places):
-one Query per effecteur asked reads their profile and places together, the places the editor makes known
-are geocoded in one call and written in one batch, and each slot carries its stored place and position.
+An SOS editor is asked about associations (SIRETs), not doctors: a site's slot is taken when its
+association was asked, declared participation and listed this editor (`participation.rules.
+polled_editors`); it is stored as the association's (`3` + SIRET) and replaces what that editor held for
+the association over the window, exactly as for a doctor. The doctor on duty it names, if any, is kept on
+the slot and, if the directory does not list them, made known from the editor's Practitioner (flagged).
+Doctors' slots are never taken for a doctor the directory does not list.
+
+The accepted slots' places are resolved against the owner's known places (sas_common.ingest.places): one
+Query per owner asked reads their profile and places together, the places the editor makes known are
+geocoded in one call and written in one batch, and each slot carries its stored place and position.
 """
 
 from __future__ import annotations
@@ -22,27 +29,29 @@ from pydantic import ValidationError
 from sas_common import storage
 from sas_common.effecteurs import store as effecteurs
 from sas_common.effecteurs.model import Place
-from sas_common.effecteurs.store import PROFILE, effecteur_pk
-from sas_common.fhir.model import EditorSlot, MappingResult, Rejection, RejectionCode
+from sas_common.effecteurs.store import PROFILE, effecteur_pk, structure_pk
+from sas_common.fhir.codes import siret_idnst, siret_of
+from sas_common.fhir.model import EditorSlot, MappingResult, PractitionerName, Rejection, RejectionCode
 from sas_common.geocoding import Geocoder, geocoder_from_environment
-from sas_common.ingest.convert import placed, to_slot
+from sas_common.ingest.convert import editor_doctor, placed, to_slot
 from sas_common.ingest.places import resolve_places
 from sas_common.participation import store as declarations
-from sas_common.participation.rules import shown_editors
+from sas_common.participation.rules import polled_editors, shown_editors
 from sas_common.settings import get_settings
 from sas_common.slots.model import Slot
 from sas_common.slots.store import Replacement, replace_slots
 from sas_common.tables import EFFECTEURS, PK, SK
-from sas_common.territory import EditorConfig
+from sas_common.territory import EditorConfig, EditorKind
 
 
 @dataclass
 class ApplySummary:
     accepted: list[EditorSlot] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
-    replaced: dict[str, Replacement] = field(default_factory=dict)  # by owner (national id)
+    replaced: dict[str, Replacement] = field(default_factory=dict)  # by owner (`Slot.national_id`)
     places_created: int = 0  # places the editor's data made known (not in the directory)
     places_not_geocoded: int = 0  # of those, the ones left without a position
+    doctors_created: int = 0  # SOS doctors on duty the directory does not list, made known
 
     def outcome_result(self) -> MappingResult:
         """As a mapping result, for `fhir.outcome.mapping_outcome` (rejections in entry order)."""
@@ -53,12 +62,23 @@ class ApplySummary:
 
     def notes(self) -> list[str]:
         """What else the answer did, for the pushing editor's OperationOutcome."""
-        if not self.places_created:
-            return []
-        return [
-            f"{self.places_created} place(s) not in the directory made known from this editor's data, "
-            f"{self.places_not_geocoded} of them not geocoded (out of distance search)"
-        ]
+        notes = []
+        removed = sum(replacement.deleted for replacement in self.replaced.values())
+        if removed:
+            notes.append(
+                f"{removed} slot(s) held from this editor in the span and absent from the Bundle removed"
+            )
+        if self.places_created:
+            notes.append(
+                f"{self.places_created} place(s) not in the directory made known from this editor's data, "
+                f"{self.places_not_geocoded} of them not geocoded (out of distance search)"
+            )
+        if self.doctors_created:
+            notes.append(
+                f"{self.doctors_created} doctor(s) on duty not in the directory made known from this "
+                "editor's data"
+            )
+        return notes
 
     def as_dict(self) -> dict[str, int]:
         totals = {"accepted": len(self.accepted), "rejected": len(self.rejected)}
@@ -66,6 +86,7 @@ class ApplySummary:
             totals[name] = sum(getattr(replacement, name) for replacement in self.replaced.values())
         totals["places_created"] = self.places_created
         totals["places_not_geocoded"] = self.places_not_geocoded
+        totals["doctors_created"] = self.doctors_created
         return totals
 
 
@@ -89,7 +110,7 @@ def known_effecteur(national_id: str) -> bool:
 class _Owner:
     """Someone asked of the editor, as the table knows them."""
 
-    owner_id: str  # the slots' owner (`Slot.national_id`)
+    owner_id: str  # the slots' owner (`Slot.national_id`): a national id, or `3` + SIRET
     pk: str  # their partition in `effecteurs`, which holds their places
     refusal: Rejection | None  # why their slots are not taken (index filled in per slot)
     replaced: bool  # whether the answer replaces their slots (an unknown one has none)
@@ -110,23 +131,55 @@ def _effecteur(editor_id: str, national_id: str) -> _Owner:
     return _Owner(national_id, pk, None, True, places)
 
 
+def _association(editor_id: str, siret: str) -> _Owner:
+    """The association's declaration, and, when it lists this editor, one Query for its sites."""
+    number = siret_of(siret)
+    if number is None:
+        reason = f"{siret!r} is not an association's SIRET"
+        return _Owner(siret, structure_pk(siret), Rejection(-1, reason, RejectionCode.NOT_DECLARED), False)
+    owner_id, pk = siret_idnst(number), structure_pk(number)
+    declaration = declarations.current_structure(number)
+    if declaration is None or editor_id not in polled_editors(declaration):
+        reason = f"association {number} did not declare participation with this editor"
+        # Never declared: nothing of theirs can be stored; declared otherwise: what was stored goes.
+        refusal = Rejection(-1, reason, RejectionCode.NOT_DECLARED)
+        return _Owner(owner_id, pk, refusal, declaration is not None)
+    return _Owner(owner_id, pk, None, True, effecteurs.profile_and_places(pk)[1])
+
+
+def asked_key(editor: EditorConfig, slot: EditorSlot) -> str | None:
+    """Whom a slot is about, as the editor is asked: the association's SIRET (SOS), else the doctor."""
+    if editor.kind is EditorKind.SOS:
+        return slot.sos.siret if slot.sos is not None else None
+    return slot.national_id
+
+
+def named_in(editor: EditorConfig, slots: Sequence[EditorSlot]) -> list[str]:
+    """Whom a pushed Bundle is about: the doctors, or an SOS editor's associations, in order."""
+    return list(dict.fromkeys(key for slot in slots if (key := asked_key(editor, slot)) is not None))
+
+
 def apply_answer(
     editor: EditorConfig,
-    national_ids: Sequence[str],
+    asked: Sequence[str],
     window_start: datetime,
     window_end: datetime,
     result: MappingResult,
     *,
     geocoder: Geocoder | None = None,
 ) -> ApplySummary:
-    """Apply an editor's answer about `national_ids` over [window_start, window_end).
+    """Apply an editor's answer about `asked` over [window_start, window_end): national ids, or for an SOS
+    editor association SIRETs.
 
     The mapping's own rejections are kept; a slot of an effecteur not asked, not in the directory, or who
-    did not declare this editor is rejected; a slot starting outside the window too. Every effecteur asked
-    who is known then gets exactly the editor's accepted slots in the window (none: their slots go).
+    did not declare this editor is rejected (an association not asked, or that did not list this editor);
+    a slot starting outside the window too. Every owner asked who is known then gets exactly the editor's
+    accepted slots in the window (none: their slots go).
     """
     summary = ApplySummary(rejected=list(result.rejected))
-    owners = {national_id: _effecteur(editor.id, national_id) for national_id in dict.fromkeys(national_ids)}
+    sos = editor.kind is EditorKind.SOS
+    owner_of_key = _association if sos else _effecteur
+    owners = {key: owner_of_key(editor.id, key) for key in dict.fromkeys(asked)}
     taken: list[tuple[_Owner, EditorSlot, Slot]] = []
     for slot in result.slots:
         problem = _problem(editor, slot, owners, window_start, window_end)
@@ -139,16 +192,19 @@ def apply_answer(
             reason = f"slot {slot.slot_id}: {_short(exc)}"
             summary.rejected.append(Rejection(slot.entry_index, reason, RejectionCode.INVALID_RESOURCE))
             continue
-        assert slot.national_id is not None  # checked by _problem
-        taken.append((owners[slot.national_id], slot, converted))
+        key = asked_key(editor, slot)
+        assert key is not None  # checked by _problem
+        taken.append((owners[key], slot, converted))
         summary.accepted.append(slot)
 
+    if sos:
+        summary.doctors_created = _make_doctors_known(editor, [slot for _, slot, _ in taken])
     resolution = resolve_places(
         editor.id,
         [(owner.pk, slot.place) for owner, slot, _ in taken],
         {owner.pk: owner.places for owner in owners.values()},
         geocoder or ingest_geocoder(),
-        by_structure=True,
+        by_structure=not sos,  # an association's sites all carry its SIRET
     )
     for pk, places in resolution.created.items():
         effecteurs.put_places(pk, places)
@@ -169,6 +225,23 @@ def apply_answer(
     return summary
 
 
+def _make_doctors_known(editor: EditorConfig, slots: Sequence[EditorSlot]) -> int:
+    """Profiles for the doctors on duty the directory does not list: one BatchGetItem, then a
+    conditional put per doctor missing (never over a profile written meanwhile)."""
+    named: dict[str, PractitionerName | None] = {}
+    for slot in slots:
+        if slot.national_id is not None and named.get(slot.national_id) is None:
+            named[slot.national_id] = slot.practitioner
+    if not named:
+        return 0
+    known = effecteurs.existing_profiles(named)
+    return sum(
+        effecteurs.create_profile(editor_doctor(editor.id, national_id, name))
+        for national_id, name in named.items()
+        if national_id not in known
+    )
+
+
 def _problem(
     editor: EditorConfig,
     slot: EditorSlot,
@@ -176,11 +249,15 @@ def _problem(
     window_start: datetime,
     window_end: datetime,
 ) -> tuple[RejectionCode, str] | None:
-    if slot.national_id is None:
+    key = asked_key(editor, slot)
+    if key is None:
+        if editor.kind is EditorKind.SOS:
+            return RejectionCode.NO_ASSOCIATION, f"slot {slot.slot_id} names no association"
         return RejectionCode.NO_NATIONAL_ID, f"slot {slot.slot_id} names no doctor"
-    owner = owners.get(slot.national_id)
+    owner = owners.get(key)
     if owner is None:
-        return RejectionCode.NOT_DECLARED, f"effecteur {slot.national_id} was not asked of {editor.id}"
+        whom = "association" if editor.kind is EditorKind.SOS else "effecteur"
+        return RejectionCode.NOT_DECLARED, f"{whom} {key} was not asked of {editor.id}"
     if owner.refusal is not None:
         return owner.refusal.code, owner.refusal.reason
     if not window_start <= slot.start < window_end:

@@ -2,6 +2,9 @@
 
 Plain values only, no storage. What is decided here:
 - the source and `editor_id` are the editor's id, `editor_level` its integration level (territory file);
+- the owner (`Slot.national_id`) is the doctor, or for an SOS site's slot the association, as `3` + SIRET
+  (its structure identifier: never a national id's shape), with the doctor on duty, if named, as
+  `doctor_id`;
 - ActCode AMB/VR/HH → cabinet/teleconsultation/domicile; a slot that names none is a cabinet slot;
 - a slot without a visibility type keeps the model's default (SNP: dedicated to SAS regulation);
 - the place id is stable between polls: a hash of the editor's own Location id, else of the structure
@@ -20,7 +23,7 @@ import hashlib
 from dataclasses import dataclass
 
 from sas_common.effecteurs.model import Effecteur, Position, known_from_editor
-from sas_common.fhir.codes import ConsultationCode
+from sas_common.fhir.codes import ConsultationCode, siret_idnst
 from sas_common.fhir.model import EditorSlot, Place, PractitionerName
 from sas_common.slots.model import (
     SLOT_REASONS_MAX,
@@ -83,9 +86,15 @@ def slot_key(editor_slot_id: str) -> str:
     return "h-" + _digest(editor_slot_id)[:40]
 
 
+def owner_of(slot: EditorSlot) -> str | None:
+    """Whose slot it is: the SOS association (`3` + SIRET) for an SOS site's slot, else the doctor."""
+    return siret_idnst(slot.sos.siret) if slot.sos is not None else slot.national_id
+
+
 def to_slot(editor: EditorConfig, slot: EditorSlot) -> Slot:
-    """The platform's slot; ValueError when the editor's slot names no doctor (an SOS site's slot)."""
-    if slot.national_id is None:
+    """The platform's slot; ValueError when it has no owner (a doctor's slot that names no doctor)."""
+    owner = owner_of(slot)
+    if owner is None:
         raise ValueError(f"slot {slot.slot_id} names no doctor")
     consultation = tuple(CONSULTATION_TYPES[code] for code in slot.consultation_types)
     visibility = tuple(Visibility(value.value) for value in slot.visibility)
@@ -94,7 +103,7 @@ def to_slot(editor: EditorConfig, slot: EditorSlot) -> Slot:
     reasons = tuple(dict.fromkeys(_bounded(reason) for reason in slot.reasons if reason.strip()))
     return Slot(
         source=editor.id,
-        national_id=slot.national_id,
+        national_id=owner,
         slot_key=slot_key(slot.slot_id),
         start=slot.start,
         end=slot.end,
@@ -110,6 +119,7 @@ def to_slot(editor: EditorConfig, slot: EditorSlot) -> Slot:
         booking_url=slot.booking_url,
         editor_id=editor.id,
         editor_level=int(editor.level),
+        doctor_id=slot.national_id if slot.sos is not None else None,
     )
 
 

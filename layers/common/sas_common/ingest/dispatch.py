@@ -20,11 +20,10 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from sas_common import messaging
-from sas_common.fhir.queries import MAX_ASSOCIATIONS_PER_QUERY, MAX_PRACTITIONERS_PER_QUERY
 from sas_common.ingest import breaker, runs
-from sas_common.ingest.poll import BatchSummary, batches, due_effecteurs, poll_batch
+from sas_common.ingest.poll import BatchSummary, batch_size, batches, due_effecteurs, poll_batch
 from sas_common.queues import EDITOR_POLLS
-from sas_common.territory import EditorConfig, EditorKind, TerritoryConfig
+from sas_common.territory import EditorConfig, TerritoryConfig
 
 
 class PollMessage(BaseModel):
@@ -52,10 +51,6 @@ class DispatchSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def batch_size(editor: EditorConfig) -> int:
-    return MAX_ASSOCIATIONS_PER_QUERY if editor.kind is EditorKind.SOS else MAX_PRACTITIONERS_PER_QUERY
 
 
 def dispatch(editor: EditorConfig, now: datetime) -> DispatchSummary:

@@ -8,7 +8,9 @@ touched. Otherwise the answer replaces what the platform held for those effecteu
 (`apply_answer`) and the breaker notes the success. Batches run one after the other; one failing does not
 stop the others.
 
-SOS editors (the Schedule search by association SIRETs) are not polled yet: their run reports it.
+SOS editors are asked about associations, not doctors: the due ids are the SIRETs of the participating
+associations that listed the editor (filed in `by_editor` with their declaration), 10 per batch, sent as
+the Schedule search (`build_sos_query`); the answer replaces, per association, what that editor held for it.
 """
 
 from __future__ import annotations
@@ -24,9 +26,15 @@ import httpx
 from boto3.dynamodb.conditions import Key
 
 from sas_common import storage
+from sas_common.fhir.codes import siret_of
 from sas_common.fhir.errors import FhirError
 from sas_common.fhir.model import EditorSlot, MappingResult, Rejection
-from sas_common.fhir.queries import MAX_PRACTITIONERS_PER_QUERY, build_slot_query
+from sas_common.fhir.queries import (
+    MAX_ASSOCIATIONS_PER_QUERY,
+    MAX_PRACTITIONERS_PER_QUERY,
+    build_slot_query,
+    build_sos_query,
+)
 from sas_common.fhir.slot_mapping import map_slot_bundle
 from sas_common.ingest import breaker, rate
 from sas_common.ingest.apply import apply_answer
@@ -40,7 +48,7 @@ WINDOW = timedelta(hours=48)
 MAX_PAGES = 20
 DUE_PAGE_SIZE = 100
 SKIPPED_BREAKER_OPEN = "skipped: breaker open"
-SOS_NOT_IMPLEMENTED = "not implemented: SOS editors are polled by association SIRET (Schedule search)"
+NO_ASSOCIATION_DUE = "no association SIRET among the ids due"
 
 
 @dataclass
@@ -66,7 +74,7 @@ class BatchSummary:
 class EditorRunSummary:
     editor_id: str
     batches: list[BatchSummary] = field(default_factory=list)
-    error: str | None = None  # the whole run's (SOS not implemented)
+    error: str | None = None  # the whole run's
 
     @property
     def failed_batches(self) -> int:
@@ -122,8 +130,14 @@ def batches(national_ids: Sequence[str], size: int = MAX_PRACTITIONERS_PER_QUERY
         yield distinct[first : first + size]
 
 
+def batch_size(editor: EditorConfig) -> int:
+    """Ids per search: 25 doctors, or 10 SOS associations (the guide's limits)."""
+    return MAX_ASSOCIATIONS_PER_QUERY if editor.kind is EditorKind.SOS else MAX_PRACTITIONERS_PER_QUERY
+
+
 def due_effecteurs(editor_id: str) -> list[str]:
-    """The effecteurs who declared this editor and did not refuse its display (index `by_editor`)."""
+    """Who is due a poll of this editor (index `by_editor`): the effecteurs who declared it and did not
+    refuse its display, and for an SOS editor the participating associations that listed it (SIRETs)."""
     index = PARTICIPATIONS.index("by_editor")
     query: dict[str, Any] = {
         "IndexName": index.name,
@@ -189,24 +203,33 @@ def poll_batch(
     *,
     transport: httpx.BaseTransport | None = None,
 ) -> BatchSummary:
-    """Poll one batch of up to 25 effecteurs for the window now → now + 48 h (see the module's doc)."""
+    """Poll one batch of up to 25 effecteurs, or 10 SOS associations, for the window now → now + 48 h
+    (see the module's doc)."""
     summary = BatchSummary(editor.id, len(national_ids))
     if editor.kind is EditorKind.SOS:
-        summary.error = SOS_NOT_IMPLEMENTED
-        return summary
+        # An SOS editor is asked about associations: only SIRETs (an effecteur who declared an SOS editor
+        # for themself is filed under it too, and is not asked).
+        national_ids = [value for value in national_ids if siret_of(value) == value]
+        summary.requested = len(national_ids)
+        if not national_ids:
+            summary.error = NO_ASSOCIATION_DUE
+            return summary
     allowed, state = breaker.acquire(editor.id, now)
     summary.breaker_state = state.status.value
     if not allowed:
         summary.error, summary.skipped = SKIPPED_BREAKER_OPEN, True
         return summary
     window_end = now + WINDOW
-    url = build_slot_query(
-        str(editor.fhir_base_url),
-        national_ids,
-        now,
-        window_end,
-        with_services=editor.kind is EditorKind.CPTS,
-    )
+    if editor.kind is EditorKind.SOS:
+        url = build_sos_query(str(editor.fhir_base_url), national_ids, now, window_end)
+    else:
+        url = build_slot_query(
+            str(editor.fhir_base_url),
+            national_ids,
+            now,
+            window_end,
+            with_services=editor.kind is EditorKind.CPTS,
+        )
     try:
         with make_client(editor, transport) as http:
             result = _fetch_answer(editor, url, http, summary, now)
@@ -236,10 +259,7 @@ def poll_editor(
 ) -> EditorRunSummary:
     """Every batch of the editor's due effecteurs, one after the other."""
     run = EditorRunSummary(editor.id)
-    if editor.kind is EditorKind.SOS:
-        run.error = SOS_NOT_IMPLEMENTED
-        return run
-    for batch in batches(due_effecteurs(editor.id)):
+    for batch in batches(due_effecteurs(editor.id), batch_size(editor)):
         try:
             run.batches.append(poll_batch(editor, batch, now, transport=transport))
         except Exception as exc:  # one batch's own fault (storage, a bug) does not stop the others

@@ -6,6 +6,7 @@ for the rest of the platform (manual agenda allowed, editor slots shown, declare
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from enum import StrEnum
 from typing import Annotated
@@ -41,6 +42,8 @@ class Rule(StrEnum):
     REFUSAL_NEEDS_SOFTWARE = "refusal_needs_software"
     HONOUR_REQUIRED_WHEN_REFUSING = "honour_required_when_refusing"
     STRUCTURE_HONOUR_REQUIRED = "structure_honour_required"
+    STRUCTURE_EDITORS_SOS_ONLY = "structure_editors_sos_only"
+    STRUCTURE_SIRET_REQUIRED = "structure_siret_required"
 
 
 class Declaration(BaseModel):
@@ -177,13 +180,46 @@ class StructureDeclaration(BaseModel):
     # CDS: general practitioners of the centre; SOS: full-time equivalents of participating doctors.
     doctors: Annotated[float, Field(gt=0, le=1000)]
     honour_two_hours_per_doctor: bool = False
+    # SOS: the territory's SOS editors whose software holds the association's sites and slots; a
+    # participating association is polled by its SIRET at each of them (sas_common.ingest).
+    editors: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list, max_length=20
+    )
 
     @property
     def weekly_hours_required(self) -> float:
         return HOURS_PER_DOCTOR * self.doctors if self.participates else 0.0
 
 
-def check_structure(declaration: StructureDeclaration) -> None:
+SIRET_PATTERN = re.compile(r"^\d{14}$")
+
+
+def check_structure(
+    declaration: StructureDeclaration, *, structure_id: str, sos_editors: Collection[str]
+) -> None:
+    """Raise `RuleViolation` naming the first rule the structure's declaration breaks. `sos_editors`: the
+    territory's editors of kind sos; an association that lists editors is polled by its SIRET, so its
+    structure id must be one."""
+    if declaration.editors:
+        if declaration.kind is not StructureKind.SOS_MEDECINS:
+            _broken(
+                Rule.STRUCTURE_EDITORS_SOS_ONLY,
+                "editors",
+                "only an SOS Médecins association lists the editors that hold its slots",
+            )
+        unknown = sorted(set(declaration.editors) - set(sos_editors))
+        if unknown:
+            _broken(
+                Rule.UNKNOWN_EDITOR,
+                "editors",
+                f"not an SOS editor of this territory: {', '.join(unknown)}",
+            )
+        if not SIRET_PATTERN.fullmatch(structure_id):
+            _broken(
+                Rule.STRUCTURE_SIRET_REQUIRED,
+                "structure_id",
+                "an association whose slots come from editors is declared under its SIRET (14 digits)",
+            )
     if declaration.participates and not declaration.honour_two_hours_per_doctor:
         basis = (
             "general practitioner" if declaration.kind is StructureKind.CDS else "full-time-equivalent doctor"
@@ -193,3 +229,10 @@ def check_structure(declaration: StructureDeclaration) -> None:
             "honour_two_hours_per_doctor",
             f"a participating structure declares on its honour 2 hours a week per {basis}",
         )
+
+
+def polled_editors(declaration: StructureDeclaration) -> frozenset[str]:
+    """The editors that poll a structure: those a participating SOS association listed."""
+    if declaration.kind is StructureKind.SOS_MEDECINS and declaration.participates:
+        return frozenset(declaration.editors)
+    return frozenset()

@@ -2,7 +2,9 @@
 
 Every save is a new version, written with the current pointer and the declared-editor items in one
 transaction, conditioned on the version it replaces: two concurrent saves cannot both win, a retried save
-of the same content creates no new version, and nothing is ever half-written.
+of the same content creates no new version, and nothing is ever half-written. A structure's declaration is
+kept the same way under `STRUCT#<structure id>`; a participating SOS association's editors are filed in
+`by_editor` under its SIRET, so that those editors are polled for it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ from botocore.exceptions import ClientError
 
 from sas_common import storage
 from sas_common.errors import Conflict
-from sas_common.participation.rules import Declaration, shown_editors
+from sas_common.participation.rules import (
+    Declaration,
+    StructureDeclaration,
+    polled_editors,
+    shown_editors,
+)
 from sas_common.tables import PARTICIPATIONS, PK, SK
 
 if TYPE_CHECKING:
@@ -172,8 +179,9 @@ def _declared_editors(owner: str) -> frozenset[str]:
 def _editor_changes(
     table_name: str, owner: str, wanted: frozenset[str], existing: frozenset[str]
 ) -> list[dict[str, Any]]:
-    """Keep one item per shown editor (pattern 5: index `by_editor`) in step with the declaration."""
-    national_id = owner.removeprefix("EFF#")
+    """Keep one item per shown editor (pattern 5: index `by_editor`) in step with the declaration; its
+    sort key is the owner's id: an effecteur's national id, or an SOS association's SIRET."""
+    owner_id = owner.partition("#")[2]
     changes: list[dict[str, Any]] = [
         {
             "Put": {
@@ -182,7 +190,7 @@ def _editor_changes(
                     PK: owner,
                     SK: EDITOR_PREFIX + editor,
                     "editor_pk": f"EDITOR#{editor}",
-                    "editor_sk": national_id,
+                    "editor_sk": owner_id,
                 },
             }
         }
@@ -205,6 +213,21 @@ def save_effecteur(
         editors=shown_editors(declaration),
         reset_id=reset_id,
     )
+
+
+def save_structure(structure_id: str, declaration: StructureDeclaration, *, by: str) -> tuple[Saved, bool]:
+    return save(
+        structure_key(structure_id),
+        declaration.model_dump(mode="json"),
+        by=by,
+        editors=polled_editors(declaration),
+    )
+
+
+def current_structure(structure_id: str) -> StructureDeclaration | None:
+    """A structure's current declaration, None if it never declared."""
+    saved = load_current(structure_key(structure_id))
+    return StructureDeclaration.model_validate(saved.content) if saved else None
 
 
 def current_owners(cursor: str | None, limit: int) -> tuple[list[Saved], str | None]:

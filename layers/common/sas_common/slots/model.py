@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from sas_common.effecteurs.model import Position
 from sas_common.geo import cell_of
-from sas_common.identifiers import NationalId
+from sas_common.identifiers import NationalId, SlotOwnerId
 from sas_common.slots.keys import expiry_attributes, source_pk, utc_text
 from sas_common.tables import PK, SK
 
@@ -62,7 +62,8 @@ class Slot(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     source: str = Field(min_length=1, max_length=64)  # an editor id, or "manual"
-    national_id: NationalId
+    # Whose slot it is, in its key: the effecteur, or for an SOS site's slot the association (`3` + SIRET).
+    national_id: SlotOwnerId
     # Unique among the source's slots of this effecteur starting at the same instant: the editor's slot
     # id, or the availability id of a manual slot.
     slot_key: str = Field(min_length=1, max_length=200)
@@ -86,6 +87,8 @@ class Slot(BaseModel):
     booking_url: str | None = None
     editor_id: str | None = None
     editor_level: int | None = None
+    # An SOS site's slot: the doctor on duty the editor names, if any (the owner is the association).
+    doctor_id: NationalId | None = None
     availability_id: str | None = None
 
     @property
