@@ -70,7 +70,7 @@ def function_code(capability: Capability) -> lambda_.Code:
 
 
 def environment(territory: TerritoryConfig, tables: Tables, queues: Queues) -> dict[str, str]:
-    env = function_environment(territory.model_dump_json(), tables.table_names, queues.queue_urls)
+    env = function_environment(territory.environment_json(), tables.table_names, queues.queue_urls)
     env["POWERTOOLS_LOG_LEVEL"] = "INFO"
     size = sum(
         len(name)

@@ -111,7 +111,7 @@ class LocalPlatform:
 
     def _set_environment(self) -> None:
         environment = function_environment(
-            self.territory.model_dump_json(), self.aws.table_names, self.aws.queue_urls
+            self.territory.environment_json(), self.aws.table_names, self.aws.queue_urls
         )
         environment.update(LOCAL_ENVIRONMENT)
         for name, value in environment.items():

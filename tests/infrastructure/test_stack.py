@@ -217,11 +217,21 @@ def test_log_groups_have_the_territory_retention(demo: Synth, with_domain: Synth
 
 def test_a_territory_too_large_for_the_lambda_environment_is_refused() -> None:
     demo = load("demo")
-    editors = [demo.editors[0].model_copy(update={"id": f"editor-{n}"}) for n in range(20)]
-    large = demo.model_copy(update={"editors": editors})
+
+    def with_editors(count: int) -> TerritoryConfig:
+        editors = [
+            demo.editors[0].model_copy(
+                update={"id": f"editor-{n}", "client_certificate_secret": f"sas/editors/editor-{n}"}
+            )
+            for n in range(count)
+        ]
+        return demo.model_copy(update={"editors": editors})
+
+    large = with_editors(40)
     tables = SimpleNamespace(table_names={table.logical_name: "token" for table in TABLES})
     queues = SimpleNamespace(queue_urls={queue.logical_name: "token" for queue in QUEUES})
-    assert environment(demo, tables, queues)[TERRITORY_ENV]  # type: ignore[arg-type]
+    # The access patterns' territory has 10 editors: it fits, with room to spare.
+    assert environment(with_editors(12), tables, queues)[TERRITORY_ENV]  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="4096-byte limit"):
         environment(large, tables, queues)  # type: ignore[arg-type]
 

@@ -23,6 +23,7 @@ from sas_common.participation.rules import Declaration
 from sas_common.queues import EDITOR_POLLS
 from sas_common.settings import TERRITORY_ENV, get_settings
 from sas_common.slots.store import window_items
+from sas_common.tables import PK, SK
 from sas_common.territory import EditorConfig
 from sas_local.event_sources import sqs_event
 from sas_local.fhir_editor import FakeEditor, FakePlace
@@ -163,8 +164,15 @@ def test_an_editor_whose_breaker_is_open_is_not_dispatched(
 
 
 def test_the_editors_request_budget_defers_the_batches_past_it(
-    platform: LocalPlatform, fake: FakeEditor, territory_editors: TerritoryEditors, now: datetime
+    platform: LocalPlatform,
+    fake: FakeEditor,
+    territory_editors: TerritoryEditors,
+    now: datetime,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # One minute for the whole run, however long it takes (minutes are tested on their own below).
+    minute = rate.rate_key("x", now)[SK]
+    monkeypatch.setattr(rate, "rate_key", lambda editor_id, _now: {PK: f"EDITOR#{editor_id}", SK: minute})
     editor = territory_editors.add(fake, max_requests_per_minute=1)
     doctors = [declared(editor) for _ in range(26)]
     for doctor in doctors:

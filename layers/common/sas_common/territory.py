@@ -104,6 +104,11 @@ class TerritoryConfig(_Strict):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def environment_json(self) -> str:
+        """The territory as functions receive it: keys left at their default are omitted (Lambda's 4 KB
+        environment holds a dozen editors that way) and come back when it is parsed."""
+        return self.model_dump_json(exclude_defaults=True)
+
     def editor(self, editor_id: str) -> EditorConfig | None:
         return next((editor for editor in self.editors if editor.id == editor_id), None)
 
