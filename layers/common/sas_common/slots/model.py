@@ -7,8 +7,10 @@ indexes are described in sas_common.tables; this module turns a `Slot` into its 
 from __future__ import annotations
 
 import base64
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -120,32 +122,82 @@ def slot_key_of(identifier: str) -> dict[str, str] | None:
 def search_keys(slot: Slot, zone: ZoneInfo) -> dict[str, str]:
     """Index attributes: by cell and local day when the slot is at a known place and not only remote,
     by territory and local day when it offers teleconsultation (patterns 1 and 2)."""
-    day = slot.start.astimezone(zone).date().isoformat()
-    start_sk = f"{utc_text(slot.start)}#{slot.national_id}#{slot.source}#{slot.slot_key}"
-    keys = {"start_sk": start_sk}
+    return _search_keys(slot, zone, _utc_text(slot.start))
+
+
+# What an item derives from an instant or a position, computed once per distinct value: a replacement
+# writes thousands of slots sharing a few hundred start and end instants (a grid of minutes over the
+# window) and one position per place, and strftime, time-zone conversion and the h3 cell cost more than
+# the rest of the item. Bounded caches (a few hundred kB at most); the values depend on their key only.
+@lru_cache(maxsize=8192)
+def _utc_text(instant: datetime) -> str:
+    return utc_text(instant)
+
+
+@lru_cache(maxsize=8192)
+def _local_day(instant: datetime, zone: ZoneInfo) -> str:
+    return instant.astimezone(zone).date().isoformat()
+
+
+@lru_cache(maxsize=8192)
+def _expiry_attributes(end: datetime) -> dict[str, str | int]:
+    return expiry_attributes(end)  # shared: only ever copied into an item, never handed out
+
+
+@lru_cache(maxsize=4096)
+def _cell(lat: float, lon: float) -> str:
+    return cell_of(Position.model_construct(lat=lat, lon=lon))
+
+
+def _numbers(lat: float, lon: float) -> tuple[Decimal, Decimal]:
+    # Equal non-zero floats have the same text; 0.0 and -0.0 are equal with different texts.
+    if type(lat) is float and type(lon) is float and lat and lon:
+        return _cached_numbers(lat, lon)
+    return _decimals(lat, lon)
+
+
+def _decimals(lat: float, lon: float) -> tuple[Decimal, Decimal]:
+    # DynamoDB numbers are Decimal: the text of the float keeps the value a reader compares against.
+    return Decimal(str(lat)), Decimal(str(lon))
+
+
+_cached_numbers = lru_cache(maxsize=4096)(_decimals)
+
+
+def _search_keys(slot: Slot, zone: ZoneInfo, start_text: str) -> dict[str, str]:
+    keys = {"start_sk": f"{start_text}#{slot.national_id}#{slot.source}#{slot.slot_key}"}
     in_person = any(kind is not ConsultationType.TELECONSULTATION for kind in slot.consultation_types)
     if slot.position is not None and in_person:
-        cell = cell_of(slot.position)
-        keys.update(cell=cell, cell_day=f"{cell}#{day}")
+        cell = _cell(slot.position.lat, slot.position.lon)
+        keys.update(cell=cell, cell_day=f"{cell}#{_local_day(slot.start, zone)}")
     if ConsultationType.TELECONSULTATION in slot.consultation_types:
-        keys["tele_day"] = f"TELE#{day}"
+        keys["tele_day"] = f"TELE#{_local_day(slot.start, zone)}"
     return keys
 
 
+_NOT_IN_BODY = {"start", "end", "position"}  # written by content_item itself (never modified)
+
+
 def content_item(slot: Slot, zone: ZoneInfo) -> dict[str, Any]:
-    """The slot's item without booking state: what a replacement compares and writes."""
-    body = slot.model_dump(mode="json", exclude_none=True, exclude={"start", "end", "position"})
-    if slot.position is not None:
-        # DynamoDB numbers are Decimal: the text of the float keeps the value a reader compares against.
-        body["position"] = {"lat": Decimal(str(slot.position.lat)), "lon": Decimal(str(slot.position.lon))}
-    return {
-        **slot.key,
-        **body,
-        "start": utc_text(slot.start),
-        "end": utc_text(slot.end),
-        **search_keys(slot, zone),
-        **expiry_attributes(slot.end),
+    """The slot's item without booking state: what a replacement compares and writes.
+
+    Attributes, in order: the key (`Slot.key`), every other field of the slot that is not None (as in
+    JSON: enums as their value, tuples as lists; the position as Decimal numbers), `start` and `end` as
+    UTC text, the search keys, the expiry attributes."""
+    start_text = _utc_text(slot.start)
+    item: dict[str, Any] = {
+        PK: source_pk(slot.source, slot.national_id),
+        SK: f"{start_text}#{slot.slot_key}",
+        **slot.model_dump(mode="json", exclude_none=True, exclude=_NOT_IN_BODY),
     }
+    if slot.position is not None:
+        lat, lon = _numbers(slot.position.lat, slot.position.lon)
+        item["position"] = {"lat": lat, "lon": lon}
+    item["start"] = start_text
+    item["end"] = _utc_text(slot.end)
+    item.update(_search_keys(slot, zone, start_text))
+    item.update(_expiry_attributes(slot.end))
+    return item
 
 
 def new_item(slot: Slot, zone: ZoneInfo) -> dict[str, Any]:

@@ -2,17 +2,28 @@
 
 `replace_slots` is access pattern 6: what a source (an editor, or the manual agenda) says about one
 effecteur over a window replaces what the table held for them there, without reading anything else.
+
+It goes through the low-level client (`storage.dynamodb_client`), with items converted to the wire format
+by `storage.wire_item`/`python_item` (what the resource layer would send and return, without its per
+attribute copying, conversion and validation): an editor's poll writes thousands of items, and with 25 to
+a BatchWriteItem the CPU spent per item, not the requests, is what set the rate. Clients are thread-safe,
+so replacements of different effecteurs may run at the same time.
+
+BatchWriteItem may leave items unprocessed (throttling): they are sent again after an exponential backoff
+with jitter, up to `MAX_BATCH_ATTEMPTS` requests per batch; past that `UnprocessedWrites` is raised (the
+items written stay written: a replacement is not atomic, the next one completes it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import random
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
-from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from sas_common import storage
@@ -20,6 +31,18 @@ from sas_common.settings import get_settings
 from sas_common.slots.keys import source_pk, utc_text
 from sas_common.slots.model import Slot, is_booking_state, new_item
 from sas_common.tables import PK, SK, SLOTS
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+BATCH_SIZE = 25  # BatchWriteItem's limit
+MAX_BATCH_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 0.05
+BACKOFF_CAP_SECONDS = 2.0
+
+
+class UnprocessedWrites(RuntimeError):
+    """DynamoDB kept leaving some of a batch's writes unprocessed, attempt after attempt."""
 
 
 @dataclass(frozen=True)
@@ -41,10 +64,25 @@ def window_items(
     """The items of (source, effecteur) whose start is in [window_start, window_end): one Query."""
     # A slot's sort key is `<start>#<slot key>`: longer than the bare bound, so a slot starting exactly at
     # the window's end sorts after it and is left out, one starting at its start is in.
-    condition = Key(PK).eq(source_pk(source, national_id)) & Key(SK).between(
-        utc_text(window_start), utc_text(window_end)
-    )
-    return storage.query_all(SLOTS, KeyConditionExpression=condition, ConsistentRead=True)
+    query: dict[str, Any] = {
+        "TableName": get_settings().table_name(SLOTS),
+        "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :from AND :to",
+        "ExpressionAttributeNames": {"#pk": PK, "#sk": SK},
+        "ExpressionAttributeValues": {
+            ":pk": {"S": source_pk(source, national_id)},
+            ":from": {"S": utc_text(window_start)},
+            ":to": {"S": utc_text(window_end)},
+        },
+        "ConsistentRead": True,
+    }
+    client = storage.dynamodb_client()
+    items: list[dict[str, Any]] = []
+    while True:
+        page = client.query(**query)
+        items.extend(storage.python_item(item) for item in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def replace_slots(
@@ -68,7 +106,8 @@ def replace_slots(
             raise ValueError(f"slot {slot.slot_key} is not of {source}/{national_id}")
         if not window_start <= slot.start < window_end:
             raise ValueError(f"slot {slot.slot_key} starts at {slot.start}, outside the window replaced")
-        wanted[slot.key[SK]] = new_item(slot, zone)  # the same slot twice: the last one wins
+        item = new_item(slot, zone)
+        wanted[item[SK]] = item  # the same slot twice: the last one wins
     existing = {str(item[SK]): item for item in window_items(source, national_id, window_start, window_end)}
 
     gone = [key for key in existing if key not in wanted]
@@ -79,17 +118,42 @@ def replace_slots(
         if key in existing and _content(item) != _content(existing[key])
     ]
     pk = source_pk(source, national_id)
-    if gone or new:
-        with storage.table(SLOTS).batch_writer() as batch:
-            for key in gone:
-                batch.delete_item(Key={PK: pk, SK: key})
-            for item in new:
-                batch.put_item(Item=item)
+    writes = [{"DeleteRequest": {"Key": {PK: {"S": pk}, SK: {"S": key}}}} for key in gone]
+    writes += [{"PutRequest": {"Item": storage.wire_item(item)}} for item in new]
+    if writes:
+        _write_requests(storage.dynamodb_client(), get_settings().table_name(SLOTS), writes)
     for item, before in changed:
         _update_content(item, before)
     return Replacement(
         put=len(new), updated=len(changed), deleted=len(gone), unchanged=len(wanted) - len(new) - len(changed)
     )
+
+
+def write_batches(client: DynamoDBClient, table_name: str, writes: Sequence[dict[str, Any]]) -> int:
+    """Send write requests (PutRequest/DeleteRequest, wire format, distinct keys) 25 to a BatchWriteItem,
+    in order, sending unprocessed ones again after a backoff; returns the number of requests made."""
+    requests = 0
+    for first in range(0, len(writes), BATCH_SIZE):
+        pending = list(writes[first : first + BATCH_SIZE])
+        attempts = 0
+        while pending:
+            answer = client.batch_write_item(RequestItems={table_name: pending})  # type: ignore[dict-item]
+            requests += 1
+            attempts += 1
+            pending = cast(list[dict[str, Any]], answer.get("UnprocessedItems", {}).get(table_name, []))
+            if pending and attempts >= MAX_BATCH_ATTEMPTS:
+                raise UnprocessedWrites(
+                    f"{len(pending)} write(s) to {table_name} still unprocessed after {attempts} attempts"
+                )
+            if pending:
+                # Full jitter: writers throttled together do not come back together.
+                backoff = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempts)
+                time.sleep(random.uniform(0, backoff))  # noqa: S311 - jitter, not a secret
+    return requests
+
+
+# How replace_slots sends its puts and deletes (the benchmark swaps in one request per item to compare).
+_write_requests = write_batches
 
 
 def _content(item: dict[str, Any]) -> dict[str, Any]:
@@ -106,13 +170,17 @@ def _update_content(item: dict[str, Any], before: dict[str, Any]) -> None:
     if removed:
         expression += " REMOVE " + ", ".join(by_name[name] for name in removed)
     names["#pk"] = PK
+    client, table_name = storage.dynamodb_client(), get_settings().table_name(SLOTS)
     try:
-        storage.table(SLOTS).update_item(
-            Key={PK: item[PK], SK: item[SK]},
+        client.update_item(
+            TableName=table_name,
+            Key={PK: {"S": item[PK]}, SK: {"S": item[SK]}},
             UpdateExpression=expression,
             ConditionExpression="attribute_exists(#pk)",
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues={f":v{i}": value for i, value in enumerate(content.values())},
+            ExpressionAttributeValues={
+                f":v{i}": storage.wire_value(value) for i, value in enumerate(content.values())
+            },
         )
     except ClientError as error:
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -120,4 +188,4 @@ def _update_content(item: dict[str, Any], before: dict[str, Any]) -> None:
         # Removed in the meantime (the expiry job): it is still wanted, so it comes back whole. The booking
         # flow marks a booked manual slot (booking state) rather than deleting it, or the next
         # materialisation of the agenda would offer it again.
-        storage.table(SLOTS).put_item(Item=item)
+        client.put_item(TableName=table_name, Item=storage.wire_item(item))
