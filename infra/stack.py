@@ -17,6 +17,7 @@ from infra.constructs.queues import Queues
 from infra.constructs.schedules import Schedules
 from infra.constructs.storage import Tables
 from sas_common.capabilities import Capability
+from sas_common.geocoding import BAN, GEOCODER_ENV
 from sas_common.queues import EDITOR_POLLS
 from sas_common.territory import TerritoryConfig
 
@@ -52,14 +53,20 @@ class TerritoryStack(Stack):
             layer=self.layer.layer,
         )
         self.api = Api(self, "Api", territory=territory, functions=self.compute.functions)
-        self.directory = DirectoryImports(
-            self, "Directory", compute=self.compute, http_function=self.compute.functions[Capability.AGENDA]
-        )
+        self.directory = DirectoryImports(self, "Directory", compute=self.compute)
         self.schedules = Schedules(
             self, "Schedules", territory=territory, compute=self.compute, queues=self.queues
         )
         self.consumers = self.queues.add_consumers(self.compute)
         grant_client_certificates(self, territory, self.consumers[EDITOR_POLLS.logical_name])
+        # Every function that geocodes — directory imports, places editors make known — asks the BAN.
+        for geocoding in (
+            self.directory.function,
+            self.compute.functions[Capability.AGENDA],
+            self.compute.functions[Capability.INGEST],
+            self.consumers[EDITOR_POLLS.logical_name],
+        ):
+            geocoding.add_environment(GEOCODER_ENV, BAN)
         self.monitoring = Monitoring(
             self,
             "Monitoring",

@@ -51,7 +51,8 @@ def declare(national_id: NationalIdPath, declaration: rules.Declaration) -> dict
     territory = get_settings().territory
     rules.check(
         declaration,
-        territory_editors=[editor.id for editor in territory.editors],
+        # A doctor chooses among the editors of doctors and CPTS; SOS editors are the associations' choice.
+        territory_editors=[editor.id for editor in territory.editors if editor.kind is not EditorKind.SOS],
         place_ids=[place.id for place in card.places],
     )
     saved, created = declarations.save_effecteur(national_id, declaration, by=caller.subject)

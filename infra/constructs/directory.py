@@ -1,6 +1,7 @@
 """The directory import: a private bucket for extracts too large for the HTTP API, and the function an
 object put under `imports/` triggers through EventBridge (`agenda.handler.directory_import_s3_handler`),
-which writes its summary under `summaries/`. Functions that import the directory geocode with the BAN.
+which writes its summary under `summaries/`. It geocodes with the BAN, as every function that may geocode
+(see the stack).
 
 A failed import is not retried (the admin puts the file again): the function's error alarm reports it."""
 
@@ -11,7 +12,6 @@ from aws_cdk import Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -33,9 +33,7 @@ SUMMARIES_KEPT = Duration.days(400)
 
 
 class DirectoryImports(Construct):
-    def __init__(
-        self, scope: Construct, construct_id: str, *, compute: Compute, http_function: lambda_.Function
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, compute: Compute) -> None:
         super().__init__(scope, construct_id)
         self.bucket = s3.Bucket(
             self,
@@ -53,8 +51,7 @@ class DirectoryImports(Construct):
         self.function = compute.add_function(
             self, "Import", IMPORT_FUNCTION, label="directory-import", entrypoint=IMPORT_ENTRYPOINT
         )
-        for function in (self.function, http_function):
-            function.add_environment(GEOCODER_ENV, BAN)
+        self.function.add_environment(GEOCODER_ENV, BAN)
         self.function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["s3:GetObject"], resources=[self.bucket.arn_for_objects(f"{IMPORT_PREFIX}*")]

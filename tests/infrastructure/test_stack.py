@@ -557,9 +557,19 @@ def test_the_directory_import_bucket_triggers_its_function(demo: Synth) -> None:
     assert "s3:GetObject*" not in statements
 
 
-def test_the_agenda_http_function_geocodes_with_the_ban(demo: Synth) -> None:
-    agenda = demo.resources("AWS::Lambda::Function")[demo.function_id(FUNCTIONS[Capability.AGENDA].handler())]
-    assert agenda["Properties"]["Environment"]["Variables"]["SAS_GEOCODER"] == "ban"
+def test_the_functions_that_geocode_ask_the_ban_and_only_they(demo: Synth) -> None:
+    geocoding = {
+        demo.function_id(handler)
+        for handler in (
+            FUNCTIONS[Capability.AGENDA].handler(),  # directory imports over HTTP
+            FUNCTIONS[Capability.INGEST].handler(),  # pushed slots at places unknown to the directory
+            FUNCTIONS[EDITOR_POLLS.consumer].handler(EDITOR_POLLS.consumer_entrypoint),  # polled ones
+            IMPORT_FUNCTION.handler(IMPORT_ENTRYPOINT),  # directory imports from S3
+        )
+    }
+    for function_id, function in demo.resources("AWS::Lambda::Function").items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables.get("SAS_GEOCODER") == ("ban" if function_id in geocoding else None), function_id
 
 
 # --- stack, app, cdk-nag ----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from sas_common.tables import EFFECTEURS, PK, SK
 from sas_common.territory import EditorConfig, EditorKind, TerritoryConfig
 from sas_local import fhir_shapes as shapes
 from sas_local.fhir_editor import FakeDoctor, FakeEditor, FakePlace
-from support import Client
+from support import Client, new_effecteur
 
 pytestmark = pytest.mark.usefixtures("platform")
 # A site with the editor's position, and one the platform geocodes (commune level, offline gazetteer).
@@ -333,3 +333,22 @@ def test_a_structure_manager_lists_the_associations_sos_editors(
     if rule is not None:
         assert response.json()["rule"] == rule
     assert due_effecteurs(territory_with.id) == ([structure_id] if status == 200 and editors else [])
+
+
+def test_a_doctor_cannot_list_an_sos_editor_in_their_own_declaration(
+    client: Client, territory_with: EditorConfig
+) -> None:
+    national_id = new_effecteur()
+    declaration = {
+        "participates": True,
+        "modality": "individual",
+        "uses_interfaced_software": True,
+        "editors": [territory_with.id],
+    }
+    token = client.token("effecteur", national_id)
+    response = client.request(
+        "PUT", f"/effecteurs/{national_id}/participation", json_body=declaration, token=token
+    )
+    assert response.status == 422, response.body
+    assert response.json()["rule"] == "unknown_editor"
+    assert territory_with.id in response.json()["message"]

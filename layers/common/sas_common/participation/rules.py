@@ -116,7 +116,7 @@ def check(
             _broken(
                 Rule.UNKNOWN_EDITOR,
                 "editors",
-                f"editor(s) not interfaced in this territory: {', '.join(unknown)}",
+                f"editor(s) not interfaced in this territory for doctors: {', '.join(unknown)}",
             )
     else:
         if d.editors:
