@@ -162,10 +162,17 @@ def test_the_job_materialises_every_live_agenda_once_a_day(client: Client) -> No
     agenda_store.create_series(ended, live=True)  # in the index, though its day is past
     assert manual_count(doctor) == 0
 
-    first = client.post("/_local/jobs/materialise-agenda")
-    assert first.status == 200, first.body
-    assert first.json()["done"] is True
-    assert first.json()["effecteurs"] >= 1
+    # The session's other agendas are due too: under load a run may near its timeout and leave the rest
+    # to the next run (tested below), so run it as its schedule would until the day's pass is done.
+    runs = []
+    for _ in range(10):
+        answer = client.post("/_local/jobs/materialise-agenda")
+        assert answer.status == 200, answer.body
+        runs.append(answer.json())
+        if runs[-1]["done"]:
+            break
+    assert runs[-1]["done"] is True
+    assert sum(run["effecteurs"] for run in runs) >= 1
     assert manual_count(doctor) == 3 * 2  # tomorrow to today + 3, two 30-minute slots a day
     assert in_index(weekly)
     assert not in_index(ended)  # retired: the job will not visit it again
