@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sas_common.capabilities import FUNCTIONS
-from sas_common.ingest.dispatch import batch_size
-from sas_common.ingest.poll import BatchSummary
+from sas_common.ingest.poll import BatchSummary, batch_size
 from sas_common.ingest.report import batch_metrics
 from sas_common.jobs import EXPIRE_SLOTS, JOBS, MATERIALISE_AGENDA, POLL_EDITORS, schedules
 from sas_common.queues import QUEUES
