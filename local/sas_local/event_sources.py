@@ -73,10 +73,14 @@ class LocalEventSource:
 
     def _deliver(self, messages: Sequence[Mapping[str, Any]]) -> None:
         failed: set[str] = set()
+        spec = FUNCTIONS[self.queue.consumer]  # the consumer's memory and timeout, as deployed
+        context = LambdaContext(
+            self.queue.consumer_entrypoint,
+            memory_limit_in_mb=spec.memory_mb,
+            timeout_seconds=spec.timeout_seconds,
+        )
         try:
-            answer = self._consumer()(
-                sqs_event(messages, self._arn), LambdaContext(self.queue.consumer_entrypoint)
-            )
+            answer = self._consumer()(sqs_event(messages, self._arn), context)
             failed = {item["itemIdentifier"] for item in (answer or {}).get("batchItemFailures", [])}
         except Exception:  # the whole invocation failed: every message comes back, as in production
             logger.exception("queue consumer failed", extra={"queue": self.queue.logical_name})

@@ -27,7 +27,9 @@ def run_job(job: Job, detail: Mapping[str, str] | None = None) -> dict[str, Any]
         if detail
         else {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}, "resources": [job.name]}
     )
-    summary: dict[str, Any] = entrypoint(event, LambdaContext(job.name))
+    spec = FUNCTIONS[job.capability]  # the job function's memory and timeout, as deployed
+    context = LambdaContext(job.name, memory_limit_in_mb=spec.memory_mb, timeout_seconds=spec.timeout_seconds)
+    summary: dict[str, Any] = entrypoint(event, context)
     return summary
 
 

@@ -17,6 +17,7 @@ import pytest
 from sas_common import settings
 from sas_common.ingest import breaker, client, dispatch, rate, runs
 from sas_common.ingest.dispatch import PollMessage
+from sas_common.ingest.poll import APPLY_SECONDS, page_seconds
 from sas_common.ingest.poll import poll_batch as real_poll
 from sas_common.participation import store as declarations
 from sas_common.participation.rules import Declaration
@@ -202,14 +203,14 @@ def test_the_rate_cap_counts_per_editor_and_minute(platform: LocalPlatform) -> N
 # --- the worker's handling of messages ----------------------------------------------------------------------
 
 
-def worker(platform: LocalPlatform, *bodies: str) -> dict[str, Any]:
+def worker(platform: LocalPlatform, *bodies: str, timeout_seconds: int = 120) -> dict[str, Any]:
     messages = [
         {"MessageId": f"m{n}", "ReceiptHandle": f"r{n}", "Body": body, "Attributes": {}}
         for n, body in enumerate(bodies)
     ]
     handler = importlib.import_module("ingest.handler")  # after the platform set the environment
     answer: dict[str, Any] = handler.poll_worker_handler(
-        sqs_event(messages, "arn:aws:sqs:::q"), LambdaContext("w")
+        sqs_event(messages, "arn:aws:sqs:::q"), LambdaContext("w", timeout_seconds=timeout_seconds)
     )
     return answer
 
@@ -294,3 +295,24 @@ def test_the_local_queue_has_the_production_redrive_policy(platform: LocalPlatfo
     redrive = json.loads(attributes["RedrivePolicy"])
     assert int(redrive["maxReceiveCount"]) == EDITOR_POLLS.max_receive_count
     assert redrive["deadLetterTargetArn"].endswith(EDITOR_POLLS.dead_letter_name.replace("_", "-"))
+
+
+def test_a_batch_stops_before_the_invocation_would_time_out(
+    platform: LocalPlatform, fake: FakeEditor, territory_editors: TerritoryEditors, now: datetime
+) -> None:
+    editor = territory_editors.add(fake)
+    doctor = declared(editor)
+    fake.add_practitioner_slots(doctor, slots_at(now, 2), PLACE)
+    run_id = runs.new_run_id(now)
+    runs.start_run(editor.id, run_id, 1, now)
+    too_short = int(page_seconds(editor) + APPLY_SECONDS) - 1
+
+    assert worker(platform, message(editor, [doctor], run_id=run_id), timeout_seconds=too_short) == {
+        "batchItemFailures": []
+    }
+
+    stored_run = runs.load_run(editor.id, run_id)
+    assert stored_run is not None
+    assert (stored_run["deferred_batches"], stored_run["requests"], stored_run["finished"]) == (1, 0, True)
+    assert stored_run["last_error"] == "deferred: too little time left in this invocation for another page"
+    assert fake.requests == []

@@ -13,6 +13,7 @@ SQS retries it and, past `max_receive_count`, parks it in the dead-letter queue.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -100,8 +101,10 @@ def read_message(body: str, territory: TerritoryConfig, now: datetime) -> tuple[
     return message, editor
 
 
-def work(message: PollMessage, editor: EditorConfig, now: datetime) -> tuple[BatchSummary, bool]:
+def work(
+    message: PollMessage, editor: EditorConfig, now: datetime, time_left: Callable[[], float] | None = None
+) -> tuple[BatchSummary, bool]:
     """Poll the message's batch and add it to its run; the summary, and whether it counted (not a replay)."""
-    summary = poll_batch(editor, message.ids, now)
+    summary = poll_batch(editor, message.ids, now, time_left=time_left)
     counted = runs.record_batch(message.run_id, message.batch, summary)
     return summary, counted

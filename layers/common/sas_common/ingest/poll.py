@@ -16,7 +16,7 @@ the Schedule search (`build_sos_query`); the answer replaces, per association, w
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,7 +38,13 @@ from sas_common.fhir.queries import (
 from sas_common.fhir.slot_mapping import map_slot_bundle
 from sas_common.ingest import breaker, rate
 from sas_common.ingest.apply import apply_answer
-from sas_common.ingest.client import EditorUnavailable, fetch_bundle, make_client
+from sas_common.ingest.client import (
+    BACKOFF_MAX_SECONDS,
+    MAX_RETRIES,
+    EditorUnavailable,
+    fetch_bundle,
+    make_client,
+)
 from sas_common.tables import PARTICIPATIONS
 from sas_common.territory import EditorConfig, EditorKind
 
@@ -46,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 WINDOW = timedelta(hours=48)
 MAX_PAGES = 20
+APPLY_SECONDS = 10.0  # kept for applying the answer once its last page is read
 DUE_PAGE_SIZE = 100
 SKIPPED_BREAKER_OPEN = "skipped: breaker open"
 NO_ASSOCIATION_DUE = "no association SIRET among the ids due"
@@ -160,8 +167,21 @@ def _same_origin(url: str, base_url: str) -> bool:
     return (one.scheme, one.netloc) == (other.scheme, other.netloc)
 
 
+def page_seconds(editor: EditorConfig) -> float:
+    """The longest one page can take: every attempt timing out, with the longest backoffs between."""
+    attempts = MAX_RETRIES + 1
+    return attempts * (editor.connect_timeout_seconds + editor.read_timeout_seconds) + (
+        MAX_RETRIES * BACKOFF_MAX_SECONDS
+    )
+
+
 def _fetch_answer(
-    editor: EditorConfig, first_url: str, http: httpx.Client, summary: BatchSummary, now: datetime
+    editor: EditorConfig,
+    first_url: str,
+    http: httpx.Client,
+    summary: BatchSummary,
+    now: datetime,
+    time_left: Callable[[], float] | None,
 ) -> MappingResult:
     """Every page of the search, mapped and put together; _BatchFailed when the answer is not usable."""
     slots: list[EditorSlot] = []
@@ -173,6 +193,9 @@ def _fetch_answer(
             raise _BatchFailed(f"more than {MAX_PAGES} pages")
         if not _same_origin(url, base_url):
             raise _BatchFailed("a next page outside the editor's base URL")
+        if time_left is not None and time_left() < page_seconds(editor) + APPLY_SECONDS:
+            # Stop before the invocation's timeout would: the batch is reported, not lost with the worker.
+            raise _BatchDeferred("deferred: too little time left in this invocation for another page")
         if not rate.take(editor.id, now, editor.max_requests_per_minute):
             raise _BatchDeferred(
                 f"deferred: the budget of {editor.max_requests_per_minute} requests a minute is spent"
@@ -202,9 +225,11 @@ def poll_batch(
     now: datetime,
     *,
     transport: httpx.BaseTransport | None = None,
+    time_left: Callable[[], float] | None = None,
 ) -> BatchSummary:
     """Poll one batch of up to 25 effecteurs, or 10 SOS associations, for the window now → now + 48 h
-    (see the module's doc)."""
+    (see the module's doc). `time_left`: seconds left to the caller (a Lambda invocation), so that a slow
+    editor's pages stop in time and the batch is reported as deferred."""
     summary = BatchSummary(editor.id, len(national_ids))
     if editor.kind is EditorKind.SOS:
         # An SOS editor is asked about associations: only SIRETs (an effecteur who declared an SOS editor
@@ -232,7 +257,7 @@ def poll_batch(
         )
     try:
         with make_client(editor, transport) as http:
-            result = _fetch_answer(editor, url, http, summary, now)
+            result = _fetch_answer(editor, url, http, summary, now, time_left)
     except _BatchDeferred as deferred:
         # Nothing stored is touched; the editor's next scheduled poll asks again.
         summary.error, summary.deferred = deferred.reason, True
