@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ingest.routes import ROUTERS
 from sas_common.api import http_function
 from sas_common.ingest.dispatch import DroppedMessage, dispatch_all, read_message, work
-from sas_common.ingest.report import report_batch
+from sas_common.ingest.report import report_batch, report_dispatch
 from sas_common.jobs import EXPIRE_SLOTS, POLL_EDITORS
 from sas_common.observability import logger, metrics
 from sas_common.settings import get_settings
@@ -37,6 +37,8 @@ def poll_dispatch_handler(event: dict[str, Any], context: LambdaContext) -> dict
     """Each editor's schedule sends `{"editor_id": ...}`; an event without one dispatches every editor."""
     editor_id = event.get("editor_id") if isinstance(event, dict) else None
     runs = dispatch_all(get_settings().territory, datetime.now(UTC), editor_id)
+    for run in runs:
+        report_dispatch(run.editor_id, run.batches, skipped=run.skipped is not None)
     summaries = [run.as_dict() for run in runs]
     logger.info("editor polls dispatched", extra={"job": POLL_EDITORS.name, "runs": summaries})
     return {"runs": summaries}

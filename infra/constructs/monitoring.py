@@ -1,5 +1,5 @@
-"""Alarms of a territory: errors of every function, server errors of the API and messages in a dead-letter
-queue, sent to an SNS topic."""
+"""Alarms of a territory: errors of every function, server errors of the API, messages in a dead-letter
+queue and each editor's open circuit breaker, sent to an SNS topic."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs import pascal
+from sas_common.ingest.report import BREAKER_OPEN
+from sas_common.settings import METRICS_NAMESPACE, SERVICE_NAME
 from sas_common.territory import TerritoryConfig
 
 PERIOD = Duration.minutes(5)
@@ -75,6 +77,19 @@ class Monitoring(Construct):
             f"SAS {territory.code}: the HTTP API answered 5xx at least once in 5 minutes",
             action,
         )
+        for editor in territory.editors:
+            self.alarms[f"editor-{editor.id}"] = self._alarm(
+                f"{pascal(editor.id)}BreakerOpen",
+                cloudwatch.Metric(
+                    namespace=METRICS_NAMESPACE,
+                    metric_name=BREAKER_OPEN,
+                    dimensions_map={"service": SERVICE_NAME, "editor": editor.id},
+                    period=PERIOD,
+                    statistic="Maximum",
+                ),
+                f"SAS {territory.code}: editor {editor.id} is failing, its circuit breaker is open",
+                action,
+            )
         for name, queue in dead_letter_queues.items():
             self.alarms[f"dlq-{name}"] = self._alarm(
                 f"{pascal(name)}DeadLetters",

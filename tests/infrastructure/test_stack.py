@@ -33,10 +33,11 @@ from infra.constructs.layer import (
 from infra.stack import TerritoryStack
 from sas_common.capabilities import FUNCTIONS, Capability
 from sas_common.directory.bucket import IMPORT_PREFIX, SUMMARY_PREFIX
+from sas_common.ingest.report import BREAKER_OPEN
 from sas_common.jobs import JOBS, POLL_EDITORS, Schedule, schedules
 from sas_common.queues import EDITOR_POLLS, QUEUES, QueueDef
 from sas_common.routes import ROUTES, Route
-from sas_common.settings import TERRITORY_ENV
+from sas_common.settings import METRICS_NAMESPACE, SERVICE_NAME, TERRITORY_ENV
 from sas_common.tables import TABLES, TableDef
 from sas_common.territory import CustomDomain, TerritoryConfig, TerritoryConfigError
 from sas_local.aws import create_table_request
@@ -487,6 +488,22 @@ def test_an_error_alarm_per_function(demo: Synth) -> None:
         assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert properties["Period"] == 300
         assert properties["AlarmActions"] == [{"Ref": topic_id}]
+
+
+def test_an_alarm_per_editor_on_its_open_breaker(demo: Synth) -> None:
+    for editor in demo.territory.editors:
+        demo.template.has_resource_properties(
+            "AWS::CloudWatch::Alarm",
+            {
+                "Namespace": METRICS_NAMESPACE,
+                "MetricName": BREAKER_OPEN,
+                "Dimensions": Match.array_equals(
+                    [{"Name": "editor", "Value": editor.id}, {"Name": "service", "Value": SERVICE_NAME}]
+                ),
+                "Statistic": "Maximum",
+                "Threshold": 1,
+            },
+        )
 
 
 def test_an_alarm_on_api_server_errors(demo: Synth) -> None:

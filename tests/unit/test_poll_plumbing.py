@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from sas_common.capabilities import FUNCTIONS
 from sas_common.ingest.poll import BatchSummary, batch_size
-from sas_common.ingest.report import batch_metrics
+from sas_common.ingest.report import BREAKER_OPEN, batch_metrics, report_batch, report_dispatch
 from sas_common.jobs import EXPIRE_SLOTS, JOBS, MATERIALISE_AGENDA, POLL_EDITORS, schedules
 from sas_common.queues import QUEUES
+from sas_common.settings import METRICS_NAMESPACE, SERVICE_NAME
 from sas_common.territory import EditorConfig, EditorKind, load_territory, territory_path
 from sas_local.demo_editor import afternoon_slots
 
@@ -121,3 +124,38 @@ def test_the_demo_editor_serves_afternoon_slots_of_the_next_48_hours(now: dateti
     assert {slot.start.astimezone(PARIS).strftime("%H:%M") for slot in slots} <= {
         f"{hour}:{minute}" for hour in ("14", "15", "16", "17") for minute in ("00", "30")
     }
+
+
+def emitted(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+
+
+@pytest.fixture
+def metrics_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", SERVICE_NAME)
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", METRICS_NAMESPACE)
+
+
+@pytest.mark.usefixtures("metrics_on")
+@pytest.mark.parametrize(("skipped", "breaker_open"), [(True, [1.0]), (False, None)])
+def test_a_dispatch_emits_what_the_editors_alarm_watches(
+    capsys: pytest.CaptureFixture[str], skipped: bool, breaker_open: list[float] | None
+) -> None:
+    report_dispatch("doctolib", 0 if skipped else 3, skipped=skipped)
+    [emf] = emitted(capsys)
+    [directive] = emf["_aws"]["CloudWatchMetrics"]
+    # The alarm of infra/constructs/monitoring.py: namespace, metric, dimensions service and editor.
+    assert directive["Namespace"] == METRICS_NAMESPACE
+    assert sorted(directive["Dimensions"][0]) == ["editor", "service"]
+    assert (emf["service"], emf["editor"]) == (SERVICE_NAME, "doctolib")
+    assert emf.get(BREAKER_OPEN) == breaker_open
+    assert emf["PollBatchesDispatched"] == [0.0 if skipped else 3.0]  # EMF values are lists
+
+
+@pytest.mark.usefixtures("metrics_on")
+def test_a_batch_emits_its_metrics_under_its_editor(capsys: pytest.CaptureFixture[str]) -> None:
+    report_batch(BatchSummary("maiia", 25, accepted=12, slots_received=13, rejected=1, pages=1), "run-1")
+    [emf] = emitted(capsys)
+    assert emf["editor"] == "maiia"
+    assert (emf["SlotsAccepted"], emf["SlotsRejected"], emf[BREAKER_OPEN]) == ([12.0], [1.0], [0.0])

@@ -14,6 +14,9 @@ from sas_common.territory import TerritoryConfig, parse_territory
 
 # The territory file's content, as the stack (or the local runtime) passes it to every function.
 TERRITORY_ENV = "SAS_TERRITORY"
+# Powertools' service name and metrics namespace: every metric carries the dimension `service`.
+SERVICE_NAME = "sas-platform"
+METRICS_NAMESPACE = "SASPlatform"
 
 
 class SettingsError(RuntimeError):
@@ -63,8 +66,8 @@ def function_environment(
     """The environment the stack and the local runtime give every function (one definition)."""
     env = {
         TERRITORY_ENV: territory_json,
-        "POWERTOOLS_SERVICE_NAME": "sas-platform",
-        "POWERTOOLS_METRICS_NAMESPACE": "SASPlatform",
+        "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
     }
     env.update({table.env_var: table_names[table.logical_name] for table in TABLES})
     env.update({queue.env_var: queue_urls[queue.logical_name] for queue in QUEUES})

@@ -9,6 +9,8 @@ from sas_common.ingest.breaker import BreakerStatus
 from sas_common.ingest.poll import BatchSummary
 from sas_common.observability import logger
 
+# 1 while the editor's breaker is not closed: what the editor's alarm in the stack watches.
+BREAKER_OPEN = "BreakerOpen"
 METRIC_NAMES = {
     "requests": "EditorRequests",
     "slots_received": "SlotsReceived",
@@ -24,8 +26,19 @@ def batch_metrics(summary: BatchSummary) -> dict[str, float]:
     """The batch's metrics by name (BreakerOpen is 1 while the editor's breaker is not closed)."""
     counters = runs.batch_counters(summary)
     values: dict[str, float] = {metric: counters[counter] for counter, metric in METRIC_NAMES.items()}
-    values["BreakerOpen"] = float(summary.breaker_state != BreakerStatus.CLOSED.value)
+    values[BREAKER_OPEN] = float(summary.breaker_state != BreakerStatus.CLOSED.value)
     return values
+
+
+def report_dispatch(editor_id: str, batches: int, skipped: bool) -> None:
+    """A run dispatched (its batches), or skipped because the editor's breaker is open (BreakerOpen 1, so
+    the editor's alarm stays raised while no batch runs)."""
+    metrics = EphemeralMetrics()
+    metrics.add_dimension(name="editor", value=editor_id)
+    metrics.add_metric(name="PollBatchesDispatched", unit=MetricUnit.Count, value=batches)
+    if skipped:
+        metrics.add_metric(name=BREAKER_OPEN, unit=MetricUnit.Count, value=1)
+    metrics.flush_metrics()
 
 
 def report_batch(summary: BatchSummary, run_id: str) -> None:
