@@ -19,6 +19,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from ingest.fhir_http import body_text, calling_editor, fhir_response
 from sas_common.api import new_router
+from sas_common.fhir.errors import RejectedBundle
 from sas_common.fhir.model import EditorSlot, Rejection, RejectionCode
 from sas_common.fhir.outcome import mapping_outcome
 from sas_common.fhir.slot_mapping import map_slot_bundle
@@ -29,6 +30,9 @@ from sas_common.routes import FHIR_BUNDLE_PUSH
 
 router = new_router()
 TAGS = ["fhir"]
+# Each owner named costs one Query and its writes: this bounds a push's reads and keeps it well inside
+# the HTTP API's 29 s (a poll asks 25 doctors or 10 associations at a time).
+MAX_OWNERS_PER_PUSH = 100
 
 
 @router.post(
@@ -37,9 +41,11 @@ TAGS = ["fhir"]
     description=(
         "Body: a FHIR Bundle (`application/fhir+json` or `application/json`), the PS, CPTS or SOS graph of "
         "interop.md. Replaces this editor's slots of the effecteurs it names over the span it covers "
-        "(earliest start → latest end). Answers 200 with an OperationOutcome listing accepted and rejected "
-        "entries (`Bundle.entry[i]`); a body that is not a Bundle: 400 OperationOutcome. A slot of an "
-        "effecteur who did not declare this editor is rejected (`not_declared`) and never stored."
+        "(earliest start → latest end, within now → now + 48 h). Answers 200 with an OperationOutcome "
+        "listing accepted and rejected entries (`Bundle.entry[i]`); a body that is not a Bundle: 400 "
+        "OperationOutcome. A slot of an effecteur who did not declare this editor is rejected "
+        "(`not_declared`) and never stored. A Bundle naming more than 100 doctors or associations: 422 "
+        "OperationOutcome, nothing applied."
     ),
     tags=TAGS,
 )
@@ -50,6 +56,12 @@ def push() -> Response[str]:
     span = _span(result.slots, now)
     if span is not None:
         named = named_in(editor, result.slots)  # the doctors, or an SOS editor's associations
+        if len(set(named)) > MAX_OWNERS_PER_PUSH:
+            raise RejectedBundle(
+                f"a push names at most {MAX_OWNERS_PER_PUSH} doctors or associations, this one "
+                f"{len(set(named))}: split it (each doctor's slots in one Bundle)",
+                field="Bundle.entry",
+            )
         summary = apply_answer(editor, named, span[0], span[1], result)
     elif result.slots:
         outside = [

@@ -214,3 +214,13 @@ def test_only_slots_starting_in_the_next_48_hours_are_taken(
         len(window_items(EDITOR_ID, national_id, START - timedelta(days=2), START + timedelta(days=4)))
         == kept
     )
+
+
+def test_a_push_naming_too_many_doctors_is_refused_whole(client: Client) -> None:
+    shown = declared()
+    doctors = [shown] + [f"8{n:011d}" for n in range(7_000_000_001, 7_000_000_101)]  # 101 doctors
+    response = push(client, bundle(*(ps_graph(doctor, tag=f"many-{n}") for n, doctor in enumerate(doctors))))
+    assert response.status == 422, response.body
+    [issue] = response.json()["issue"]
+    assert "at most 100 doctors or associations, this one 101" in issue["diagnostics"]
+    assert stored_keys(shown) == []  # nothing applied

@@ -26,6 +26,13 @@ class InvalidBundle(FhirError):
     code = "invalid_bundle"
 
 
+class RejectedBundle(FhirError):
+    """A well-formed Bundle the platform will not take as a whole (422): too large for one request."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "rejected_bundle"
+
+
 class InvalidAppointment(FhirError):
     """An Appointment that is not well-formed FHIR (400 in flow INT_R03)."""
 
