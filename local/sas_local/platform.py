@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from sas_common import settings
 from sas_common.capabilities import API_ENTRYPOINT, FUNCTIONS, Capability
 from sas_common.ingest import runs
 from sas_common.jobs import JOBS, POLL_EDITORS, Job, schedules
+from sas_common.observability import logger
 from sas_common.queues import QUEUES
 from sas_common.settings import function_environment
 from sas_common.territory import TerritoryConfig, load_territory, territory_path
@@ -118,6 +120,11 @@ class LocalPlatform:
             self._saved_environment.setdefault(name, os.environ.get(name))
             os.environ[name] = value
         settings.get_settings.cache_clear()
+        # The shared logger was made at import, before this environment existed: give it what it reads.
+        logger.setLevel(environment["POWERTOOLS_LOG_LEVEL"])
+        logger.append_keys(service=environment["POWERTOOLS_SERVICE_NAME"])
+        # Metrics are off locally; powertools still warns when a handler flushes none.
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     def _restore_environment(self) -> None:
         for name, value in self._saved_environment.items():
