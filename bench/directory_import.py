@@ -10,7 +10,7 @@ interpreters, streamed from the file in 64 KB chunks:
   in-process), then again (nothing to write). Moto's speed is not DynamoDB's: these show the write path
   works at size and that a re-import writes nothing, not production timings.
 Throughput is computed on the process's CPU time (the machine may be shared; wall time is shown too).
-Peak memory is the process's maximum resident set (`ru_maxrss`), which includes the interpreter and its
+Peak memory is the process's maximum resident set (`VmHWM`), which includes the interpreter and its
 imports (the *baseline*, measured before the import starts) and, for the moto runs, moto's own copy of
 every item.
 """
@@ -61,7 +61,15 @@ def _chunks(path: Path) -> Iterator[bytes]:
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+    """This process image's peak resident set. On Linux, `VmHWM` (reset by exec); not `ru_maxrss`, which a
+    child keeps from its parent across fork and exec, so it would report `make bench`'s own size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux, elsewhere an upper bound
 
 
 class NullTable(DirectoryTable):
