@@ -352,3 +352,17 @@ def test_a_doctor_cannot_list_an_sos_editor_in_their_own_declaration(
     assert response.status == 422, response.body
     assert response.json()["rule"] == "unknown_editor"
     assert territory_with.id in response.json()["message"]
+
+
+def test_an_association_that_drops_its_sos_editor_loses_that_editors_slots(
+    fake: FakeEditor, now: datetime
+) -> None:
+    editor, siret = sos_editor(fake), new_siret()
+    declare(siret, editor.id)
+    fake.add_sos_site(siret, [at(now, 1), at(now, 2)], SOUTH)
+    assert poll_editor(editor, now).as_dict()["accepted"] == 2
+
+    declare(siret)  # the manager's new declaration lists no editor
+
+    assert stored(editor, siret, now) == []
+    assert due_effecteurs(editor.id) == []

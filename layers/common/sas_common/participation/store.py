@@ -18,12 +18,14 @@ from botocore.exceptions import ClientError
 
 from sas_common import storage
 from sas_common.errors import Conflict
+from sas_common.fhir.codes import siret_idnst, siret_of
 from sas_common.participation.rules import (
     Declaration,
     StructureDeclaration,
     polled_editors,
     shown_editors,
 )
+from sas_common.slots import store as slot_store
 from sas_common.tables import PARTICIPATIONS, PK, SK
 
 if TYPE_CHECKING:
@@ -148,7 +150,8 @@ def save(
             }
         },
     ]
-    items += _editor_changes(table_name, owner, editors, _declared_editors(owner))
+    declared = _declared_editors(owner)
+    items += _editor_changes(table_name, owner, editors, declared)
     try:
         # The resource's client serialises plain Python values, as the Table API does.
         storage.dynamodb().meta.client.transact_write_items(TransactItems=cast(Any, items))
@@ -156,7 +159,20 @@ def save(
         if error.response["Error"]["Code"] == "TransactionCanceledException":
             raise Conflict("the declaration was changed at the same time; reload and save again") from error
         raise
+    _withdraw_slots(owner, declared - editors)
     return saved, True
+
+
+def _withdraw_slots(owner: str, editors: frozenset[str]) -> None:
+    """The slots of editors the owner no longer shows go now, not when they expire: editor slots of an
+    effecteur who refused their display must never be shown (domain.md), nor those of a dropped editor."""
+    kind, _, identifier = owner.partition("#")
+    number = siret_of(identifier)
+    slot_owner = identifier if kind == "EFF" else (siret_idnst(number) if number else None)
+    if slot_owner is None:
+        return
+    for editor in sorted(editors):
+        slot_store.remove_source(editor, slot_owner)
 
 
 def _replacing(previous: Saved | None) -> dict[str, Any]:

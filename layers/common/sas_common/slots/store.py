@@ -129,6 +129,30 @@ def replace_slots(
     )
 
 
+def remove_source(source: str, national_id: str) -> int:
+    """Delete every slot a source holds for an owner (an editor they no longer show): one Query of keys
+    (the owner's partition: a few days of slots at most) and batched deletes. The number removed."""
+    client = storage.dynamodb_client()
+    table_name = get_settings().table_name(SLOTS)
+    query: dict[str, Any] = {
+        "TableName": table_name,
+        "KeyConditionExpression": "#pk = :pk",
+        "ExpressionAttributeNames": {"#pk": PK, "#sk": SK},
+        "ExpressionAttributeValues": {":pk": {"S": source_pk(source, national_id)}},
+        "ProjectionExpression": "#pk, #sk",
+        "ConsistentRead": True,
+    }
+    keys: list[dict[str, Any]] = []
+    while True:
+        page = client.query(**query)
+        keys += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            break
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    write_batches(client, table_name, [{"DeleteRequest": {"Key": key}} for key in keys])
+    return len(keys)
+
+
 def write_batches(client: DynamoDBClient, table_name: str, writes: Sequence[dict[str, Any]]) -> int:
     """Send write requests (PutRequest/DeleteRequest, wire format, distinct keys) 25 to a BatchWriteItem,
     in order, sending unprocessed ones again after a backoff; returns the number of requests made."""

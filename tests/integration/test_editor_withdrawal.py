@@ -1,0 +1,79 @@
+"""Editor slots go as soon as their owner no longer shows that editor (domain.md: editor slots of an
+effecteur who refused their display must never be shown), not when they expire."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from fhir_samples import START, bundle, ps_graph
+from sas_common.participation import store as declarations
+from sas_common.participation.rules import Declaration
+from sas_common.slots.store import window_items
+from support import Client, new_effecteur
+
+EDITOR_ID = "demo-editor"
+SHOWN = {
+    "participates": True,
+    "modality": "individual",
+    "uses_interfaced_software": True,
+    "editors": [EDITOR_ID],
+}
+
+
+def stored(national_id: str) -> int:
+    return len(window_items(EDITOR_ID, national_id, START - timedelta(hours=1), START + timedelta(hours=48)))
+
+
+def with_editor_slots(client: Client) -> str:
+    national_id = new_effecteur()
+    declarations.save_effecteur(national_id, Declaration.model_validate(SHOWN), by="test")
+    token = client.token("editor", "client-1", editor_id=EDITOR_ID)
+    pushed = client.post(
+        "/fhir/Bundle",
+        body=json.dumps(bundle(ps_graph(national_id, slots=3, tag=national_id))).encode(),
+        headers={"content-type": "application/fhir+json"},
+        token=token,
+    )
+    assert pushed.status == 200, pushed.body
+    assert stored(national_id) == 3
+    return national_id
+
+
+@pytest.mark.parametrize(
+    ("change", "kept"),
+    [
+        ({"refuses_editor_slots": True, "honour_two_hours": True}, 0),  # refuses their display
+        ({"uses_interfaced_software": False, "editors": [], "honour_two_hours": True}, 0),  # no software
+        ({"forfait_reorientation": True}, 3),  # still shows the editor: nothing to remove
+    ],
+    ids=["refuses-display", "no-software", "unrelated-change"],
+)
+def test_a_declaration_that_stops_showing_an_editor_removes_its_slots(
+    client: Client, change: dict[str, Any], kept: int
+) -> None:
+    national_id = with_editor_slots(client)
+    token = client.token("effecteur", national_id)
+
+    response = client.request(
+        "PUT", f"/effecteurs/{national_id}/participation", json_body={**SHOWN, **change}, token=token
+    )
+
+    assert response.status == 200, response.body
+    assert stored(national_id) == kept
+
+
+def test_a_territory_reset_removes_every_editor_slot_of_the_declarations_it_resets(client: Client) -> None:
+    national_id = with_editor_slots(client)
+    admin = client.token("territory_admin", "admin-1")
+    body: dict[str, Any] = {}
+    for _ in range(1000):  # page by page, as an admin's client would
+        page = client.post("/participations/reset", json_body=body, token=admin)
+        assert page.status == 200, page.body
+        if page.json()["done"]:
+            break
+        body = {"reset_id": page.json()["reset_id"], "cursor": page.json()["cursor"]}
+    assert stored(national_id) == 0
