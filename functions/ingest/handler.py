@@ -45,8 +45,9 @@ def poll_dispatch_handler(event: dict[str, Any], context: LambdaContext) -> dict
 
 
 def _poll_record(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
+    now = datetime.now(UTC)
     try:
-        message, editor = read_message(record.body, get_settings().territory, datetime.now(UTC))
+        message, editor = read_message(record.body, get_settings().territory, now)
     except DroppedMessage as dropped:
         logger.error("poll message dropped", extra={"message_id": record.message_id, "reason": str(dropped)})
         return
@@ -54,7 +55,7 @@ def _poll_record(record: SQSRecord, lambda_context: LambdaContext | None = None)
     def time_left() -> float:
         return lambda_context.get_remaining_time_in_millis() / 1000 if lambda_context else float("inf")
 
-    summary, counted = work(message, editor, datetime.now(UTC), time_left)
+    summary, counted = work(message, editor, now, time_left)
     if counted:
         report_batch(summary, message.run_id)
 

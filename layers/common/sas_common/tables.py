@@ -121,14 +121,21 @@ ORIENTATIONS = TableDef(
     ttl_attribute="ttl",
 )
 
-# Operational state that must survive between invocations: circuit breakers, job cursors, rate caps.
-#   EDITOR#<editor_id> / BREAKER | RATE#<minute>
+# Operational state that must survive between invocations: circuit breakers, job cursors, rate caps,
+# poll runs.
+#   EDITOR#<editor_id> / BREAKER | RATE#<minute> | RUN#<run_id>
 #   JOB#<job_name> / CURSOR
 PLATFORM_STATE = TableDef(
     logical_name="platform_state",
     purpose="editor circuit breakers, job cursors, rate caps",
     ttl_attribute="ttl",
 )
+
+
+def editor_state_pk(editor_id: str) -> str:
+    """An editor's partition in `platform_state` (its breaker, request budget and poll runs)."""
+    return f"EDITOR#{editor_id}"
+
 
 # Powertools idempotency records (its own key layout: `id`, TTL `expiration`).
 IDEMPOTENCY = TableDef(

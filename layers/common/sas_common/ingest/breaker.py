@@ -22,7 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sas_common import storage
-from sas_common.tables import PK, PLATFORM_STATE, SK
+from sas_common.tables import PK, PLATFORM_STATE, SK, editor_state_pk
 
 FAILURE_THRESHOLD = 5
 COOL_DOWN = timedelta(minutes=2)
@@ -82,14 +82,10 @@ def after_failure(state: BreakerState, now: datetime) -> BreakerState:
 # --- storage ------------------------------------------------------------------------------------------
 
 
-def breaker_pk(editor_id: str) -> str:
-    return f"EDITOR#{editor_id}"
-
-
 def load(editor_id: str) -> BreakerState:
     item = (
         storage.table(PLATFORM_STATE)
-        .get_item(Key={PK: breaker_pk(editor_id), SK: BREAKER_SK}, ConsistentRead=True)
+        .get_item(Key={PK: editor_state_pk(editor_id), SK: BREAKER_SK}, ConsistentRead=True)
         .get("Item")
     )
     if not item:
@@ -110,7 +106,7 @@ class StaleBreaker(Exception):
 def save(editor_id: str, previous: BreakerState, new: BreakerState) -> BreakerState:
     """Write `new` if the stored state is still `previous` (its version); StaleBreaker otherwise."""
     item: dict[str, Any] = {
-        PK: breaker_pk(editor_id),
+        PK: editor_state_pk(editor_id),
         SK: BREAKER_SK,
         "state": new.status.value,
         "failures": new.failures,

@@ -16,6 +16,7 @@ the Schedule search (`build_sos_query`); the answer replaces, per association, w
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -45,6 +46,7 @@ from sas_common.ingest.client import (
     fetch_bundle,
     make_client,
 )
+from sas_common.participation import store as declarations
 from sas_common.tables import PARTICIPATIONS
 from sas_common.territory import EditorConfig, EditorKind
 
@@ -76,45 +78,53 @@ class BatchSummary:
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
+    @property
+    def failed(self) -> bool:
+        """The editor did not answer usably (a skipped or deferred batch is not the editor's failure)."""
+        return self.error is not None and not (self.skipped or self.deferred)
+
+    def counters(self) -> dict[str, int]:
+        """What the batch adds to its run's totals (the run record, the metrics, `EditorRunSummary`)."""
+        return {
+            "batches_done": 1,
+            "requested": self.requested,
+            "requests": self.pages,
+            "slots_received": self.slots_received,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "places_created": self.places_created,
+            "places_not_geocoded": self.places_not_geocoded,
+            "failed_batches": int(self.failed),
+            "skipped_batches": int(self.skipped),
+            "deferred_batches": int(self.deferred),
+        }
+
 
 @dataclass
 class EditorRunSummary:
+    """A whole run polled in one process, batch after batch (`poll_editor`): the deployed platform fans
+    batches out instead (`dispatch`), adding the same `BatchSummary.counters` to a stored run."""
+
     editor_id: str
     batches: list[BatchSummary] = field(default_factory=list)
     error: str | None = None  # the whole run's
 
     @property
     def failed_batches(self) -> int:
-        return sum(
-            1 for batch in self.batches if batch.error is not None and not (batch.skipped or batch.deferred)
-        )
-
-    @property
-    def deferred_batches(self) -> int:
-        return sum(1 for batch in self.batches if batch.deferred)
-
-    @property
-    def skipped_batches(self) -> int:
-        return sum(1 for batch in self.batches if batch.skipped)
+        return sum(batch.failed for batch in self.batches)
 
     @property
     def breaker_state(self) -> str:
         return self.batches[-1].breaker_state if self.batches else breaker.BreakerStatus.CLOSED.value
 
     def as_dict(self) -> dict[str, Any]:
+        totals = Counter(dict.fromkeys(BatchSummary(self.editor_id, 0).counters(), 0))
+        for batch in self.batches:
+            totals.update(batch.counters())
         return {
             "editor_id": self.editor_id,
             "error": self.error,
-            "requested": sum(batch.requested for batch in self.batches),
-            "requests": sum(batch.pages for batch in self.batches),
-            "slots_received": sum(batch.slots_received for batch in self.batches),
-            "accepted": sum(batch.accepted for batch in self.batches),
-            "rejected": sum(batch.rejected for batch in self.batches),
-            "places_created": sum(batch.places_created for batch in self.batches),
-            "places_not_geocoded": sum(batch.places_not_geocoded for batch in self.batches),
-            "failed_batches": self.failed_batches,
-            "skipped_batches": self.skipped_batches,
-            "deferred_batches": self.deferred_batches,
+            **totals,
             "breaker_state": self.breaker_state,
             "batches": [batch.as_dict() for batch in self.batches],
         }
@@ -148,7 +158,7 @@ def due_effecteurs(editor_id: str) -> list[str]:
     index = PARTICIPATIONS.index("by_editor")
     query: dict[str, Any] = {
         "IndexName": index.name,
-        "KeyConditionExpression": Key(index.partition_key).eq(f"EDITOR#{editor_id}"),
+        "KeyConditionExpression": Key(index.partition_key).eq(declarations.declared_editor_key(editor_id)),
         "ProjectionExpression": "#sk",
         "ExpressionAttributeNames": {"#sk": index.sort_key},
         "Limit": DUE_PAGE_SIZE,

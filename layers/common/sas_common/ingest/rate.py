@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from botocore.exceptions import ClientError
 
 from sas_common import storage
-from sas_common.tables import PK, PLATFORM_STATE, SK
+from sas_common.tables import PK, PLATFORM_STATE, SK, editor_state_pk
 
 KEEP = timedelta(days=1)
 
 
 def rate_key(editor_id: str, now: datetime) -> dict[str, str]:
-    return {PK: f"EDITOR#{editor_id}", SK: "RATE#" + now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")}
+    return {PK: editor_state_pk(editor_id), SK: "RATE#" + now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")}
 
 
 def take(editor_id: str, now: datetime, budget: int) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from sas_common.ingest import runs
 from sas_common.ingest.breaker import BreakerStatus
 from sas_common.ingest.poll import BatchSummary
 from sas_common.observability import logger
@@ -24,7 +23,7 @@ METRIC_NAMES = {
 
 def batch_metrics(summary: BatchSummary) -> dict[str, float]:
     """The batch's metrics by name (BreakerOpen is 1 while the editor's breaker is not closed)."""
-    counters = runs.batch_counters(summary)
+    counters = summary.counters()
     values: dict[str, float] = {metric: counters[counter] for counter, metric in METRIC_NAMES.items()}
     values[BREAKER_OPEN] = float(summary.breaker_state != BreakerStatus.CLOSED.value)
     return values

@@ -19,21 +19,12 @@ from botocore.exceptions import ClientError
 
 from sas_common import storage
 from sas_common.ingest.poll import BatchSummary
-from sas_common.tables import PK, PLATFORM_STATE, SK
+from sas_common.tables import PK, PLATFORM_STATE, SK, editor_state_pk
 
 KEEP = timedelta(days=2)
 RUN_PREFIX = "RUN#"
-COUNTERS = (
-    "batches_done",
-    "requested",
-    "requests",
-    "slots_received",
-    "accepted",
-    "rejected",
-    "failed_batches",
-    "skipped_batches",
-    "deferred_batches",
-)
+# Every run totals what its batches add (`BatchSummary.counters`).
+COUNTERS = tuple(BatchSummary("", 0).counters())
 
 
 def new_run_id(now: datetime) -> str:
@@ -41,7 +32,7 @@ def new_run_id(now: datetime) -> str:
 
 
 def run_key(editor_id: str, run_id: str) -> dict[str, str]:
-    return {PK: f"EDITOR#{editor_id}", SK: RUN_PREFIX + run_id}
+    return {PK: editor_state_pk(editor_id), SK: RUN_PREFIX + run_id}
 
 
 def start_run(
@@ -61,24 +52,9 @@ def start_run(
     storage.table(PLATFORM_STATE).put_item(Item=item)
 
 
-def batch_counters(summary: BatchSummary) -> dict[str, int]:
-    failed = summary.error is not None and not (summary.skipped or summary.deferred)
-    return {
-        "batches_done": 1,
-        "requested": summary.requested,
-        "requests": summary.pages,
-        "slots_received": summary.slots_received,
-        "accepted": summary.accepted,
-        "rejected": summary.rejected,
-        "failed_batches": int(failed),
-        "skipped_batches": int(summary.skipped),
-        "deferred_batches": int(summary.deferred),
-    }
-
-
 def record_batch(run_id: str, batch: int, summary: BatchSummary) -> bool:
     """Add a finished batch to its run; False when that batch was already counted (a redelivery)."""
-    counters = batch_counters(summary)
+    counters = summary.counters()
     names = {f"#c{i}": name for i, name in enumerate(counters)}
     values: dict[str, Any] = {f":c{i}": value for i, value in enumerate(counters.values())}
     additions = ", ".join(f"#c{i} :c{i}" for i in range(len(counters)))
@@ -126,7 +102,7 @@ def load_run(editor_id: str, run_id: str) -> dict[str, Any] | None:
 def latest_runs(editor_id: str, limit: int = 10) -> list[dict[str, Any]]:
     """The editor's last runs, newest first (one Query)."""
     page = storage.table(PLATFORM_STATE).query(
-        KeyConditionExpression=Key(PK).eq(f"EDITOR#{editor_id}") & Key(SK).begins_with(RUN_PREFIX),
+        KeyConditionExpression=Key(PK).eq(editor_state_pk(editor_id)) & Key(SK).begins_with(RUN_PREFIX),
         ScanIndexForward=False,
         Limit=limit,
     )

@@ -38,6 +38,11 @@ TERRITORY_KEY = "TERRITORY"
 HISTORY_LIMIT = 100
 
 
+def declared_editor_key(editor_id: str) -> str:
+    """The partition of index `by_editor` (pattern 5): everyone due a poll of this editor."""
+    return EDITOR_PREFIX + editor_id
+
+
 def effecteur_key(national_id: str) -> str:
     return f"EFF#{national_id}"
 
@@ -205,7 +210,7 @@ def _editor_changes(
                 "Item": {
                     PK: owner,
                     SK: EDITOR_PREFIX + editor,
-                    "editor_pk": f"EDITOR#{editor}",
+                    "editor_pk": declared_editor_key(editor),
                     "editor_sk": owner_id,
                 },
             }
