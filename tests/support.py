@@ -6,6 +6,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
+from sas_common.participation import store as declarations
+from sas_common.participation.rules import Declaration
+from sas_common.settings import Settings, get_settings
+from sas_common.territory import EditorConfig
+from sas_local.fhir_editor import FakeEditor
 from sas_local.gateway import HttpRequest, HttpResponse
 from sas_local.platform import LocalPlatform
 from sas_local.server import dispatch
@@ -40,6 +47,14 @@ class Client:
     def post(self, path: str, **options: Any) -> HttpResponse:
         return self.request("POST", path, **options)
 
+    def push_bundle(self, editor_id: str, bundle: Any) -> HttpResponse:
+        """`POST /fhir/Bundle` as that editor: a Bundle (JSON-able) or raw bytes."""
+        raw = bundle if isinstance(bundle, bytes) else json.dumps(bundle).encode()
+        token = self.token("editor", f"{editor_id}-client", editor_id=editor_id)
+        return self.post(
+            "/fhir/Bundle", body=raw, headers={"content-type": "application/fhir+json"}, token=token
+        )
+
     def token(self, role: str, sub: str, **claims: Any) -> str:
         response = self.post("/_local/token", json_body={"role": role, "sub": sub, **claims})
         assert response.status == 200, response.body
@@ -71,3 +86,39 @@ def new_effecteur(*, structure_ids: list[str] | None = None, last_name: str = "T
         ],
     )
     return national_id
+
+
+def editor_like_demo(base_url: str, prefix: str = "editor", **update: Any) -> EditorConfig:
+    """A copy of the demo territory's editor with a fresh id, pointed at `base_url` (a FakeEditor), so a
+    test owns its breaker, budget and declared effecteurs on the shared platform."""
+    demo = get_settings().territory.editor("demo-editor")
+    assert demo is not None
+    fields = {**demo.model_dump(), "id": f"{prefix}-{next(_next_id)}", "fhir_base_url": base_url, **update}
+    return EditorConfig.model_validate(fields)
+
+
+def declaring(*editor_ids: str) -> str:
+    """A fresh effecteur who participates and shows these editors' slots (interfaced software)."""
+    national_id = new_effecteur()
+    declaration = Declaration(
+        participates=True, modality="individual", uses_interfaced_software=True, editors=list(editor_ids)
+    )
+    declarations.save_effecteur(national_id, declaration, by="test")
+    return national_id
+
+
+class TerritoryEditors:
+    """Editors added to the platform's territory for one test (the poll worker and the FHIR routes know
+    only the territory's editors)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._monkeypatch = monkeypatch
+        self._base = get_settings().territory
+        self._added: list[EditorConfig] = []
+
+    def add(self, fake: FakeEditor, **update: Any) -> EditorConfig:
+        editor = editor_like_demo(fake.base_url, **update)
+        self._added.append(editor)
+        widened = self._base.model_copy(update={"editors": [*self._base.editors, *self._added]})
+        self._monkeypatch.setattr(Settings, "territory", property(lambda _self: widened))
+        return editor

@@ -3,17 +3,14 @@ effecteur who refused their display must never be shown), not when they expire."
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from fhir_samples import START, bundle, ps_graph
-from sas_common.participation import store as declarations
-from sas_common.participation.rules import Declaration
 from sas_common.slots.store import window_items
-from support import Client, new_effecteur
+from support import Client, declaring
 
 EDITOR_ID = "demo-editor"
 SHOWN = {
@@ -29,15 +26,8 @@ def stored(national_id: str) -> int:
 
 
 def with_editor_slots(client: Client) -> str:
-    national_id = new_effecteur()
-    declarations.save_effecteur(national_id, Declaration.model_validate(SHOWN), by="test")
-    token = client.token("editor", "client-1", editor_id=EDITOR_ID)
-    pushed = client.post(
-        "/fhir/Bundle",
-        body=json.dumps(bundle(ps_graph(national_id, slots=3, tag=national_id))).encode(),
-        headers={"content-type": "application/fhir+json"},
-        token=token,
-    )
+    national_id = declaring(EDITOR_ID)  # as SHOWN
+    pushed = client.push_bundle(EDITOR_ID, bundle(ps_graph(national_id, slots=3, tag=national_id)))
     assert pushed.status == 200, pushed.body
     assert stored(national_id) == 3
     return national_id

@@ -6,23 +6,18 @@ from __future__ import annotations
 import importlib
 import itertools
 import json
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 
-from sas_common import settings
-from sas_common.ingest import breaker, client, dispatch, rate, runs
+from sas_common.ingest import breaker, dispatch, rate, runs
 from sas_common.ingest.dispatch import PollMessage
 from sas_common.ingest.poll import APPLY_SECONDS, page_seconds
 from sas_common.ingest.poll import poll_batch as real_poll
-from sas_common.participation import store as declarations
-from sas_common.participation.rules import Declaration
 from sas_common.queues import EDITOR_POLLS
-from sas_common.settings import TERRITORY_ENV, get_settings
+from sas_common.settings import get_settings
 from sas_common.slots.store import window_items
 from sas_common.tables import PK, SK
 from sas_common.territory import EditorConfig
@@ -30,67 +25,10 @@ from sas_local.event_sources import sqs_event
 from sas_local.fhir_editor import FakeEditor, FakePlace
 from sas_local.lambdas import LambdaContext
 from sas_local.platform import LocalPlatform
-from support import new_effecteur
+from support import TerritoryEditors, declaring
 
 PLACE = FakePlace("3 rue d'Alsace", "31000", "Toulouse", 43.6, 1.44, phone="+33561000003")
-_ids = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def running() -> Iterator[FakeEditor]:
-    with FakeEditor() as double:
-        yield double
-
-
-@pytest.fixture
-def fake(running: FakeEditor, monkeypatch: pytest.MonkeyPatch) -> FakeEditor:
-    running.clear()
-    monkeypatch.setattr(client, "BACKOFF_BASE_SECONDS", 0.001)
-    return running
-
-
-@pytest.fixture
-def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-class TerritoryEditors:
-    """Editors appended to the platform's territory for one test (the worker polls only known editors)."""
-
-    def __init__(self, platform: LocalPlatform) -> None:
-        self._platform = platform
-        self._added: list[EditorConfig] = []
-
-    def add(self, fake: FakeEditor, **update: Any) -> EditorConfig:
-        demo = self._platform.territory.editor("demo-editor")
-        assert demo is not None
-        editor_id = f"dispatch-{next(_ids)}-{datetime.now(UTC):%H%M%S%f}"
-        editor = EditorConfig.model_validate(
-            {**demo.model_dump(), "id": editor_id, "fhir_base_url": fake.base_url, **update}
-        )
-        self._added.append(editor)
-        territory = self._platform.territory
-        extended = territory.model_copy(update={"editors": [*territory.editors, *self._added]})
-        os.environ[TERRITORY_ENV] = extended.model_dump_json()
-        settings.get_settings.cache_clear()
-        return editor
-
-
-@pytest.fixture
-def territory_editors(platform: LocalPlatform) -> Iterator[TerritoryEditors]:
-    saved = os.environ[TERRITORY_ENV]
-    yield TerritoryEditors(platform)
-    os.environ[TERRITORY_ENV] = saved
-    settings.get_settings.cache_clear()
-
-
-def declared(editor: EditorConfig) -> str:
-    national_id = new_effecteur()
-    declaration = Declaration(
-        participates=True, modality="individual", uses_interfaced_software=True, editors=[editor.id]
-    )
-    declarations.save_effecteur(national_id, declaration, by="test")
-    return national_id
+_ids = itertools.count(1)  # rate-cap editor ids
 
 
 def slots_at(now: datetime, *hours: float) -> list[tuple[datetime, datetime]]:
@@ -113,7 +51,7 @@ def test_a_scheduled_run_fans_out_by_25_and_brings_every_declared_effecteurs_slo
     platform: LocalPlatform, fake: FakeEditor, territory_editors: TerritoryEditors, now: datetime
 ) -> None:
     editor = territory_editors.add(fake)
-    doctors = [declared(editor) for _ in range(27)]
+    doctors = [declaring(editor.id) for _ in range(27)]
     for doctor in doctors:
         fake.add_practitioner_slots(doctor, slots_at(now, 2, 3), PLACE)
 
@@ -131,7 +69,7 @@ def test_a_down_editor_fails_its_run_keeps_its_slots_and_another_editor_proceeds
 ) -> None:
     with FakeEditor() as other_fake:
         down, healthy = territory_editors.add(fake), territory_editors.add(other_fake)
-        doctor, other = declared(down), declared(healthy)
+        doctor, other = declaring(down.id), declaring(healthy.id)
         fake.add_practitioner_slots(doctor, slots_at(now, 2, 3), PLACE)
         other_fake.add_practitioner_slots(other, slots_at(now, 4), PLACE)
         assert poll(platform, down)["accepted"] == 2
@@ -153,7 +91,7 @@ def test_an_editor_whose_breaker_is_open_is_not_dispatched(
     platform: LocalPlatform, fake: FakeEditor, territory_editors: TerritoryEditors, now: datetime
 ) -> None:
     editor = territory_editors.add(fake)
-    fake.add_practitioner_slots(declared(editor), slots_at(now, 2), PLACE)
+    fake.add_practitioner_slots(declaring(editor.id), slots_at(now, 2), PLACE)
     for _ in range(breaker.FAILURE_THRESHOLD):
         breaker.record_failure(editor.id, datetime.now(UTC))
 
@@ -175,7 +113,7 @@ def test_the_editors_request_budget_defers_the_batches_past_it(
     minute = rate.rate_key("x", now)[SK]
     monkeypatch.setattr(rate, "rate_key", lambda editor_id, _now: {PK: f"EDITOR#{editor_id}", SK: minute})
     editor = territory_editors.add(fake, max_requests_per_minute=1)
-    doctors = [declared(editor) for _ in range(26)]
+    doctors = [declaring(editor.id) for _ in range(26)]
     for doctor in doctors:
         fake.add_practitioner_slots(doctor, slots_at(now, 2), PLACE)
 
@@ -265,12 +203,12 @@ def test_a_crash_fails_only_its_message_and_a_redelivery_counts_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     editor = territory_editors.add(fake)
-    doctor = declared(editor)
+    doctor = declaring(editor.id)
     fake.add_practitioner_slots(doctor, slots_at(now, 2), PLACE)
     run_id = runs.new_run_id(now)
     runs.start_run(editor.id, run_id, 2, now)
     good = message(editor, [doctor], run_id=run_id, batch=0)
-    crashing = message(editor, [declared(editor)], run_id=run_id, batch=1)
+    crashing = message(editor, [declaring(editor.id)], run_id=run_id, batch=1)
 
     def poll_or_crash(editor: EditorConfig, ids: list[str], when: datetime, **kw: Any) -> Any:
         if ids != [doctor]:
@@ -301,7 +239,7 @@ def test_a_batch_stops_before_the_invocation_would_time_out(
     platform: LocalPlatform, fake: FakeEditor, territory_editors: TerritoryEditors, now: datetime
 ) -> None:
     editor = territory_editors.add(fake)
-    doctor = declared(editor)
+    doctor = declaring(editor.id)
     fake.add_practitioner_slots(doctor, slots_at(now, 2), PLACE)
     run_id = runs.new_run_id(now)
     runs.start_run(editor.id, run_id, 1, now)

@@ -3,7 +3,6 @@ kept by directory re-imports; the directory's practice used when the editor's pl
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -198,13 +197,7 @@ def test_a_directory_reimport_keeps_the_places_an_editor_made_known() -> None:
 def test_a_push_reports_the_places_it_made_known(client: Client) -> None:
     national_id = declare(new_effecteur())
     body = graph_bundle(national_id, position=None, address={"line": ["x"], "postalCode": "00000"})
-    token = client.token("editor", "client-1", editor_id=EDITOR_ID)
-    response = client.post(
-        "/fhir/Bundle",
-        body=json.dumps(body).encode(),
-        headers={"content-type": "application/fhir+json"},
-        token=token,
-    )
+    response = client.push_bundle(EDITOR_ID, body)
     assert response.status == 200, response.body
     issues = response.json()["issue"]
     assert issues[0]["diagnostics"] == "2 slot(s) accepted"

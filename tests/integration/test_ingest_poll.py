@@ -7,58 +7,24 @@ its breaker and its declared effecteurs are its own on the session's shared plat
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sas_common.ingest import breaker, client
+from sas_common.ingest import breaker
 from sas_common.ingest.poll import NO_ASSOCIATION_DUE, SKIPPED_BREAKER_OPEN, batches, poll_editor
-from sas_common.participation import store as declarations
-from sas_common.participation.rules import Declaration
-from sas_common.settings import get_settings
 from sas_common.slots.store import window_items
 from sas_common.territory import EditorConfig, EditorKind
 from sas_local.fhir_editor import FakeEditor, FakePlace
-from support import new_effecteur
+from support import declaring, editor_like_demo
 
 pytestmark = pytest.mark.usefixtures("platform")
 PLACE = FakePlace("1 rue de Metz", "31000", "Toulouse", 43.6, 1.44, "312345678900011", "+33561000001")
 _ids = itertools.count(1)
 
 
-@pytest.fixture(scope="module")
-def running() -> Iterator[FakeEditor]:
-    with FakeEditor() as double:
-        yield double
-
-
-@pytest.fixture
-def fake(running: FakeEditor, monkeypatch: pytest.MonkeyPatch) -> FakeEditor:
-    running.clear()
-    monkeypatch.setattr(client, "BACKOFF_BASE_SECONDS", 0.001)
-    return running
-
-
-@pytest.fixture
-def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
 def editor_for(fake: FakeEditor, **update: object) -> EditorConfig:
-    demo = get_settings().territory.editor("demo-editor")
-    assert demo is not None
-    editor_id = f"poll-test-{next(_ids)}-{datetime.now(UTC):%H%M%S%f}"
-    return demo.model_copy(update={"id": editor_id, "fhir_base_url": fake.base_url, **update})
-
-
-def declared(editor: EditorConfig) -> str:
-    national_id = new_effecteur()
-    declaration = Declaration(
-        participates=True, modality="individual", uses_interfaced_software=True, editors=[editor.id]
-    )
-    declarations.save_effecteur(national_id, declaration, by="test")
-    return national_id
+    return editor_like_demo(fake.base_url, prefix="poll-test", **update)
 
 
 def stored(editor: EditorConfig, national_id: str, now: datetime) -> list[str]:
@@ -72,7 +38,7 @@ def at(now: datetime, hours: float) -> tuple[datetime, datetime]:
 
 
 def with_slots(fake: FakeEditor, editor: EditorConfig, now: datetime) -> tuple[str, list[str]]:
-    national_id = declared(editor)
+    national_id = declaring(editor.id)
     return national_id, fake.add_practitioner_slots(national_id, [at(now, 1), at(now, 2), at(now, 3)], PLACE)
 
 
@@ -154,7 +120,7 @@ def test_five_failed_polls_open_the_breaker_and_the_next_poll_sends_nothing(
 
 def test_thirty_effecteurs_are_asked_in_two_requests(fake: FakeEditor, now: datetime) -> None:
     editor = editor_for(fake)
-    national_ids = [declared(editor) for _ in range(30)]
+    national_ids = [declaring(editor.id) for _ in range(30)]
     for national_id in national_ids[::10]:
         fake.add_practitioner_slots(national_id, [at(now, 1)], PLACE)
 
@@ -171,7 +137,7 @@ def test_an_sos_editor_asks_about_associations_only(fake: FakeEditor, now: datet
     # An effecteur's own declaration naming an SOS editor files them under it; the editor is asked about
     # associations (tests/integration/test_ingest_sos.py), never about them.
     editor = editor_for(fake, kind=EditorKind.SOS)
-    declared(editor)
+    declaring(editor.id)
     run = poll_editor(editor, now)
     assert [(batch.requested, batch.error) for batch in run.batches] == [(0, NO_ASSOCIATION_DUE)]
     assert fake.requests == []

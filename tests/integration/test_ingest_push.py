@@ -104,7 +104,8 @@ def test_sos_site_slots_applied_as_a_doctors_editor_are_rejected() -> None:
 
 
 def push(client: Client, body: Any, *, token: str | None = None, raw: bytes | None = None) -> Any:
-    token = token or client.token("editor", "client-1", editor_id=EDITOR_ID)
+    if token is None:
+        return client.push_bundle(EDITOR_ID, raw if raw is not None else body)
     data = raw if raw is not None else json.dumps(body).encode()
     return client.post(
         "/fhir/Bundle", body=data, headers={"content-type": "application/fhir+json"}, token=token

@@ -8,8 +8,6 @@ Each test uses its own editor id and association SIRETs on the session's shared 
 from __future__ import annotations
 
 import itertools
-import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,18 +18,16 @@ from sas_common import storage
 from sas_common.effecteurs.store import PLACE_PREFIX, structure_pk
 from sas_common.fhir.model import RejectionCode
 from sas_common.fhir.slot_mapping import map_slot_bundle
-from sas_common.ingest import client as http_client
 from sas_common.ingest.apply import apply_answer
 from sas_common.ingest.poll import due_effecteurs, poll_editor
 from sas_common.participation import store as declarations
 from sas_common.participation.rules import StructureDeclaration
-from sas_common.settings import Settings, get_settings
 from sas_common.slots.store import window_items
 from sas_common.tables import EFFECTEURS, PK, SK
-from sas_common.territory import EditorConfig, EditorKind, TerritoryConfig
+from sas_common.territory import EditorConfig, EditorKind
 from sas_local import fhir_shapes as shapes
 from sas_local.fhir_editor import FakeDoctor, FakeEditor, FakePlace
-from support import Client, new_effecteur
+from support import Client, TerritoryEditors, editor_like_demo, new_effecteur
 
 pytestmark = pytest.mark.usefixtures("platform")
 # A site with the editor's position, and one the platform geocodes (commune level, offline gazetteer).
@@ -42,29 +38,8 @@ SOUTH = FakePlace("3 route d'Espagne", "31100", "Toulouse", None, None, None, "+
 _numbers = itertools.count(1)
 
 
-@pytest.fixture(scope="module")
-def running() -> Iterator[FakeEditor]:
-    with FakeEditor() as double:
-        yield double
-
-
-@pytest.fixture
-def fake(running: FakeEditor, monkeypatch: pytest.MonkeyPatch) -> FakeEditor:
-    running.clear()
-    monkeypatch.setattr(http_client, "BACKOFF_BASE_SECONDS", 0.001)
-    return running
-
-
-@pytest.fixture
-def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
 def sos_editor(fake: FakeEditor) -> EditorConfig:
-    demo = get_settings().territory.editor("demo-editor")
-    assert demo is not None
-    editor_id = f"sos-{next(_numbers)}-{datetime.now(UTC):%H%M%S%f}"
-    return demo.model_copy(update={"id": editor_id, "fhir_base_url": fake.base_url, "kind": EditorKind.SOS})
+    return editor_like_demo(fake.base_url, prefix="sos", kind=EditorKind.SOS)
 
 
 def new_siret() -> str:
@@ -243,23 +218,13 @@ def test_slots_of_associations_not_asked_or_not_declared_are_rejected(
 
 
 @pytest.fixture
-def territory_with(monkeypatch: pytest.MonkeyPatch, fake: FakeEditor) -> EditorConfig:
+def territory_with(territory_editors: TerritoryEditors, fake: FakeEditor) -> EditorConfig:
     """The demo territory with one more editor, of kind sos (the demo file has none)."""
-    editor = sos_editor(fake)
-    territory = get_settings().territory
-    widened: TerritoryConfig = territory.model_copy(update={"editors": [*territory.editors, editor]})
-    monkeypatch.setattr(Settings, "territory", property(lambda self: widened))
-    return editor
+    return territory_editors.add(fake, prefix="sos", kind=EditorKind.SOS)
 
 
 def push(client: Client, editor: EditorConfig, body: dict[str, Any]) -> dict[str, Any]:
-    token = client.token("editor", "sos-client", editor_id=editor.id)
-    response = client.post(
-        "/fhir/Bundle",
-        body=json.dumps(body).encode(),
-        headers={"content-type": "application/fhir+json"},
-        token=token,
-    )
+    response = client.push_bundle(editor.id, body)
     assert response.status == 200, response.body
     outcome: dict[str, Any] = response.json()
     return outcome
