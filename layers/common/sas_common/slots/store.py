@@ -75,11 +75,15 @@ def window_items(
         },
         "ConsistentRead": True,
     }
-    client = storage.dynamodb_client()
+    return [storage.python_item(item) for item in _query_all(storage.dynamodb_client(), query)]
+
+
+def _query_all(client: DynamoDBClient, query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every item (wire format) a low-level Query matches, page after page (one owner's few days)."""
     items: list[dict[str, Any]] = []
     while True:
         page = client.query(**query)
-        items.extend(storage.python_item(item) for item in page["Items"])
+        items += page["Items"]
         if "LastEvaluatedKey" not in page:
             return items
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -142,13 +146,7 @@ def remove_source(source: str, national_id: str) -> int:
         "ProjectionExpression": "#pk, #sk",
         "ConsistentRead": True,
     }
-    keys: list[dict[str, Any]] = []
-    while True:
-        page = client.query(**query)
-        keys += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            break
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    keys = _query_all(client, query)
     write_batches(client, table_name, [{"DeleteRequest": {"Key": key}} for key in keys])
     return len(keys)
 
