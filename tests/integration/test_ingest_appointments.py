@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,9 +12,9 @@ from boto3.dynamodb.conditions import Key
 
 from fhir_samples import EDITOR_SYSTEM, appointment
 from sas_common import storage
-from sas_common.fhir.appointment import Identifier
+from sas_common.fhir.appointment import Identifier, parse_appointment
 from sas_common.identifiers import NATIONAL_ID_SYSTEM
-from sas_common.orientations import appointments
+from sas_common.orientations import appointments, links
 from sas_common.tables import ORIENTATIONS, PK
 from sas_local import fhir_shapes as shapes
 from support import Client, new_effecteur
@@ -203,3 +204,95 @@ def test_reading_a_record_that_is_not_the_callers(
     response = client.get(location, token=client.token("editor", "client-2", editor_id=editor_id))
     assert response.status == status, response.body
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+# The record's start (2022-09-04T14:00:00+01:00 in the sample) as the booking flow knows the slot's start.
+BOOKED_START = datetime(2022, 9, 4, 13, 0, tzinfo=UTC)
+
+
+def stored(value: str) -> dict[str, Any]:
+    meta = appointments.load(EDITOR_ID, Identifier(EDITOR_SYSTEM, value))
+    assert meta is not None
+    return meta
+
+
+def test_a_record_arriving_after_the_platforms_booking_is_linked_to_it(client: Client) -> None:
+    national_id = new_effecteur()
+    assert appointments.booking_made(EDITOR_ID, national_id, BOOKED_START, "booking-1") is None
+    body, value = record_for(national_id)
+    assert send(client, "POST", body).status == 201
+
+    meta = stored(value)
+    assert meta["booking_id"] == "booking-1"
+    # The editor's later changes keep the link, after its LINK item has expired too.
+    storage.table(ORIENTATIONS).delete_item(Key=links.link_key(EDITOR_ID, national_id, BOOKED_START))
+    send(client, "PUT", {**body, "status": "fulfilled"}, query=f"?identifier={EDITOR_SYSTEM}|{value}")
+    meta = stored(value)
+    assert (meta["status"], meta["booking_id"]) == ("fulfilled", "booking-1")
+
+
+def test_a_booking_made_after_the_record_came_finds_it(client: Client) -> None:
+    national_id = new_effecteur()
+    body, value = record_for(national_id)
+    location = send(client, "POST", body).headers["location"]
+
+    found = appointments.booking_made(EDITOR_ID, national_id, BOOKED_START, "booking-2")
+    assert location == f"/fhir/Appointment/{found}"
+    meta = stored(value)
+    assert meta["booking_id"] == "booking-2"
+    # Made again (the booking flow retried): the same answer, nothing else changes.
+    assert appointments.booking_made(EDITOR_ID, national_id, BOOKED_START, "booking-2") == found
+
+
+@pytest.mark.parametrize(
+    ("editor_id", "start", "same_doctor"),
+    [
+        ("other-editor", BOOKED_START, True),
+        (EDITOR_ID, BOOKED_START + timedelta(minutes=15), True),
+        (EDITOR_ID, BOOKED_START, False),
+    ],
+    ids=["another-editor", "another-start", "another-doctor"],
+)
+def test_a_booking_of_another_slot_is_not_linked(
+    client: Client, editor_id: str, start: datetime, same_doctor: bool
+) -> None:
+    national_id = new_effecteur()
+    body, value = record_for(national_id)
+    send(client, "POST", body)
+    booked_doctor = national_id if same_doctor else new_effecteur()
+    assert appointments.booking_made(editor_id, booked_doctor, start, "booking-3") is None
+    meta = stored(value)
+    assert "booking_id" not in meta
+
+
+def test_a_replay_completes_a_link_an_interrupted_create_left_undone(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    national_id = new_effecteur()
+    appointments.booking_made(EDITOR_ID, national_id, BOOKED_START, "booking-4")
+    body, value = record_for(national_id)
+
+    def interrupted(*_: Any) -> str | None:
+        raise RuntimeError("the function stopped here")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(links, "record_stored", interrupted)
+        with pytest.raises(RuntimeError):
+            appointments.create(EDITOR_ID, parse_appointment(json.dumps(body)))
+    meta = stored(value)
+    assert "booking_id" not in meta
+
+    replay = send(client, "POST", body)
+    assert replay.status == 200, replay.body
+    meta = stored(value)
+    assert meta["booking_id"] == "booking-4"
+
+
+def test_a_cancelled_record_without_times_links_to_nothing(client: Client) -> None:
+    national_id = new_effecteur()
+    body, value = record_for(national_id, status="cancelled")
+    del body["start"], body["end"]
+    assert send(client, "POST", body).status == 201
+    assert appointments.booking_made(EDITOR_ID, national_id, BOOKED_START, "booking-5") is None
+    meta = stored(value)
+    assert "booking_id" not in meta

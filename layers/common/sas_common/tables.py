@@ -109,6 +109,7 @@ PARTICIPATIONS = TableDef(
 # Orientations: the platform's bookings and the editors' appointment records (INT_R03).
 #   BOOKING#<booking_id> / META | EVENT#<at>
 #   APPT#<editor_id>#<identifier_hash> / META | STATUS#<at>
+#   LINK#<editor_id>#<national_id>#<start> / META     a booking and the editor's record of it (links)
 ORIENTATIONS = TableDef(
     logical_name="orientations",
     purpose="bookings, phone-callback outcomes and editor appointment records, with history",

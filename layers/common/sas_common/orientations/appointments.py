@@ -12,7 +12,8 @@ only the fields below are written.
 
 The public id (`Location: /fhir/Appointment/<id>`) is the identifier hash: FHIR ids are at most 64
 characters, and an editor's system (its own OID) makes the value unique across editors in practice.
-Linking a record to the platform's own booking (by `slot_references`) is left to the booking issue.
+A record is linked to the platform's own booking of the same slot (sas_common.orientations.links): once
+both have come, whichever first, the record's META carries `booking_id`, and keeps it through updates.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sas_common import storage
 from sas_common.errors import Conflict
 from sas_common.fhir.appointment import AppointmentRecord, Identifier
 from sas_common.identifiers import NATIONAL_ID_SYSTEM
+from sas_common.orientations import links
 from sas_common.tables import ORIENTATIONS, PK, SK
 
 APPT_PREFIX = "APPT#"
@@ -155,6 +157,7 @@ def create(editor_id: str, record: AppointmentRecord, now: datetime | None = Non
     """Create the record; the same identifier again (a replay) writes nothing and answers created=False."""
     existing = load(editor_id, record.identifier)
     if existing is not None:
+        _link(existing)  # a replay also completes a link an interrupted create left undone
         return _stored(existing, created=False, changed=False)
     return _write(editor_id, record, None, now or datetime.now(UTC))
 
@@ -163,8 +166,41 @@ def upsert(editor_id: str, record: AppointmentRecord, now: datetime | None = Non
     """Conditional update on the identifier: create when absent, else the record as sent now."""
     existing = load(editor_id, record.identifier)
     if existing is not None and _same(existing, record):
+        _link(existing)
         return _stored(existing, created=False, changed=False)
     return _write(editor_id, record, existing, now or datetime.now(UTC))
+
+
+def booking_made(editor_id: str, national_id: str, start: datetime, booking_id: str) -> str | None:
+    """The booking flow's side of the link: the platform booked this doctor's slot at `start` on this
+    editor. The id of the editor's record of it (as in its Location) if it has come — it then carries
+    `booking_id` — else None, and the record takes the booking id when it comes."""
+    pk = links.booking_made(editor_id, national_id, start, booking_id)
+    if pk is None:
+        return None
+    _set_booking(pk, booking_id)
+    return pk.rsplit("#", 1)[1]
+
+
+def _link(item: dict[str, Any]) -> None:
+    """The record's side of the link, until it has its booking (a record without a start has none)."""
+    if item.get("booking_id") or not item.get("start"):
+        return
+    start = datetime.fromisoformat(str(item["start"]))
+    booking_id = links.record_stored(str(item["editor_id"]), str(item["national_id"]), start, str(item[PK]))
+    if booking_id is not None:
+        _set_booking(str(item[PK]), booking_id)
+        item["booking_id"] = booking_id
+
+
+def _set_booking(pk: str, booking_id: str) -> None:
+    storage.table(ORIENTATIONS).update_item(
+        Key={PK: pk, SK: META},
+        UpdateExpression="SET booking_id = :booking",
+        ConditionExpression="attribute_exists(#pk)",
+        ExpressionAttributeNames={"#pk": PK},
+        ExpressionAttributeValues={":booking": booking_id},
+    )
 
 
 _CONTENT_NAMES = (
@@ -198,6 +234,8 @@ def _write(
     received = str(existing["received_at"]) if existing else now
     at = _text(record.start) or (str(existing["at_sk"]).split("#")[0] if existing else now)
     meta = _meta_item(editor_id, record, pk, version, now, received, at)
+    if existing is not None and existing.get("booking_id"):
+        meta["booking_id"] = existing["booking_id"]  # the link outlives the record's changes
     table_name = storage.table(ORIENTATIONS).name
     condition: dict[str, Any] = (
         {
@@ -222,6 +260,7 @@ def _write(
             if found is not None:
                 return _stored(found, created=False, changed=False)
         raise Conflict("the appointment record was changed at the same time; send it again") from error
+    _link(meta)
     return _stored(meta, created=existing is None, changed=True)
 
 
