@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +17,7 @@ from sas_common.agenda.model import Schedule, Series
 from sas_common.effecteurs.model import Position
 from sas_common.slots.keys import MANUAL_SOURCE
 from sas_common.slots.model import ConsultationType, Slot, SlotMode
-from sas_common.slots.store import replace_slots, window_items
+from sas_common.slots.store import replace_owners, replace_slots, window_items
 from sas_common.tables import EFFECTEURS, PLATFORM_STATE, SLOTS
 from sas_local.platform import LocalPlatform
 from support import Client, new_effecteur
@@ -105,6 +106,41 @@ def test_replace_slots_leaves_what_is_outside_the_window(doctor: str) -> None:
         replace_slots(EDITOR, doctor, base + timedelta(hours=1), base + timedelta(days=1), [before])
     with pytest.raises(ValueError, match="is not of"):
         replace_slots(MANUAL_SOURCE, doctor, base, base + timedelta(days=1), [before])
+
+
+def test_replace_owners_replaces_each_owner_and_fills_batches_across_them(platform: LocalPlatform) -> None:
+    base = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+    end = base + timedelta(days=2)
+    doctors = [new_effecteur() for _ in range(6)]
+    before = {
+        doctor: [editor_slot(doctor, base + timedelta(minutes=15 * i), f"s{i}") for i in range(4)]
+        for doctor in doctors
+    }
+    requests: list[str] = []
+    client = storage.dynamodb_client()
+
+    def count(model: Any, **_: Any) -> None:
+        requests.append(model.name)
+
+    client.meta.events.register("before-call.dynamodb", count, unique_id="count-requests")
+    try:
+        first = replace_owners(EDITOR, base, end, before)
+        assert {doctor: replaced.put for doctor, replaced in first.items()} == dict.fromkeys(doctors, 4)
+        # 24 new items of 6 owners: one BatchWriteItem, and one Query per owner.
+        assert sorted(requests) == ["BatchWriteItem"] + ["Query"] * 6
+
+        requests.clear()
+        after = {doctor: slots[:2] for doctor, slots in before.items()}  # each lost its last two
+        after[doctors[0]] = []  # this one has nothing left
+        second = replace_owners(EDITOR, base, end, after)
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", unique_id="count-requests")
+    assert second[doctors[0]].as_dict() == {"put": 0, "updated": 0, "deleted": 4, "unchanged": 0}
+    assert second[doctors[1]].as_dict() == {"put": 0, "updated": 0, "deleted": 2, "unchanged": 2}
+    assert sorted(requests) == ["BatchWriteItem"] + ["Query"] * 6  # 14 deletes, one batch
+    for doctor in doctors:
+        kept = sorted(item["slot_key"] for item in window_items(EDITOR, doctor, base, end))
+        assert kept == ([] if doctor == doctors[0] else ["s0", "s1"])
 
 
 def series_for(national_id: str, identifier: str, first: dt.date, **fields: object) -> Series:

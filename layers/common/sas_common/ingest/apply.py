@@ -37,9 +37,8 @@ from sas_common.ingest.convert import editor_doctor, placed, to_slot
 from sas_common.ingest.places import resolve_places
 from sas_common.participation import store as declarations
 from sas_common.participation.rules import polled_editors, shown_editors
-from sas_common.settings import get_settings
 from sas_common.slots.model import Slot
-from sas_common.slots.store import Replacement, replace_slots
+from sas_common.slots.store import Replacement, replace_owners
 from sas_common.tables import EFFECTEURS, PK, SK
 from sas_common.territory import EditorConfig, EditorKind
 
@@ -216,12 +215,8 @@ def apply_answer(
         wanted[owner.owner_id].append(
             placed(converted, resolution.placement(editor.id, owner.pk, slot.place))
         )
-    zone = get_settings().territory.zone
-    for owner in owners.values():
-        if owner.replaced:
-            summary.replaced[owner.owner_id] = replace_slots(
-                editor.id, owner.owner_id, window_start, window_end, wanted[owner.owner_id], zone
-            )
+    replaced = {owner.owner_id: wanted[owner.owner_id] for owner in owners.values() if owner.replaced}
+    summary.replaced = replace_owners(editor.id, window_start, window_end, replaced)
     return summary
 
 

@@ -1,13 +1,14 @@
 """Slots in the `slots` table (layout in sas_common.tables).
 
-`replace_slots` is access pattern 6: what a source (an editor, or the manual agenda) says about one
-effecteur over a window replaces what the table held for them there, without reading anything else.
+`replace_owners` is access pattern 6: what a source (an editor, or the manual agenda) says about some
+effecteurs over a window replaces what the table held for them there, without reading anything else
+(`replace_slots`: one effecteur).
 
 It goes through the low-level client (`storage.dynamodb_client`), with items converted to the wire format
 by `storage.wire_item`/`python_item` (what the resource layer would send and return, without its per
 attribute copying, conversion and validation): an editor's poll writes thousands of items, and with 25 to
-a BatchWriteItem the CPU spent per item, not the requests, is what set the rate. Clients are thread-safe,
-so replacements of different effecteurs may run at the same time.
+a BatchWriteItem the CPU spent per item, not the requests, is what set the rate. Clients are thread-safe:
+the owners' windows are read at the same time.
 
 BatchWriteItem may leave items unprocessed (throttling): they are sent again after an exponential backoff
 with jitter, up to `MAX_BATCH_ATTEMPTS` requests per batch; past that `UnprocessedWrites` is raised (the
@@ -18,7 +19,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
 
 BATCH_SIZE = 25  # BatchWriteItem's limit
 MAX_BATCH_ATTEMPTS = 8
+# Owners whose windows are read at the same time (botocore keeps 10 connections per client).
+READ_CONCURRENCY = 8
 BACKOFF_BASE_SECONDS = 0.05
 BACKOFF_CAP_SECONDS = 2.0
 
@@ -62,6 +66,17 @@ def window_items(
     source: str, national_id: str, window_start: datetime, window_end: datetime
 ) -> list[dict[str, Any]]:
     """The items of (source, effecteur) whose start is in [window_start, window_end): one Query."""
+    return [
+        storage.python_item(item)
+        for item in _window_wire_items(
+            storage.dynamodb_client(), source, national_id, window_start, window_end
+        )
+    ]
+
+
+def _window_wire_items(
+    client: DynamoDBClient, source: str, national_id: str, window_start: datetime, window_end: datetime
+) -> list[dict[str, Any]]:
     # A slot's sort key is `<start>#<slot key>`: longer than the bare bound, so a slot starting exactly at
     # the window's end sorts after it and is left out, one starting at its start is in.
     query: dict[str, Any] = {
@@ -75,7 +90,7 @@ def window_items(
         },
         "ConsistentRead": True,
     }
-    return [storage.python_item(item) for item in _query_all(storage.dynamodb_client(), query)]
+    return _query_all(client, query)
 
 
 def _query_all(client: DynamoDBClient, query: dict[str, Any]) -> list[dict[str, Any]]:
@@ -97,40 +112,91 @@ def replace_slots(
     slots: Iterable[Slot],
     zone: ZoneInfo | None = None,
 ) -> Replacement:
-    """Make the table hold exactly `slots` for (source, effecteur) in [window_start, window_end).
+    """Make the table hold exactly `slots` for (source, effecteur) in [window_start, window_end)."""
+    return replace_owners(source, window_start, window_end, {national_id: slots}, zone)[national_id]
 
-    One Query reads the window; items no longer wanted are deleted and new ones put in batches; an item
-    whose content changed is updated in place, so the booking state on it (a range's `booked` counter, a
-    hold) is never overwritten by a replacement racing a booking; unchanged items are not written.
+
+def replace_owners(
+    source: str,
+    window_start: datetime,
+    window_end: datetime,
+    wanted: Mapping[str, Iterable[Slot]],
+    zone: ZoneInfo | None = None,
+) -> dict[str, Replacement]:
+    """Make the table hold exactly `wanted[owner]` for (source, owner) in [window_start, window_end), for
+    every owner of `wanted` (an editor's answer about the doctors it was asked of).
+
+    One Query per owner reads their window, the owners' Queries running at the same time (up to
+    `READ_CONCURRENCY`); items no longer wanted are deleted and new ones put, every owner's together, 25 to
+    a BatchWriteItem (a poll of 25 doctors with a few slots each fills a handful of batches, not 25); an
+    item whose content changed is updated in place, so the booking state on it (a range's `booked`
+    counter, a hold) is never overwritten by a replacement racing a booking; unchanged items are not
+    written.
     """
     zone = zone or get_settings().territory.zone
-    wanted: dict[str, dict[str, Any]] = {}
+    wanted_items = {
+        owner: _items(source, owner, window_start, window_end, slots, zone) for owner, slots in wanted.items()
+    }
+    client = storage.dynamodb_client()
+    owners = list(wanted_items)
+
+    def read(owner: str) -> list[dict[str, Any]]:
+        return _window_wire_items(client, source, owner, window_start, window_end)
+
+    if len(owners) > 1:
+        with ThreadPoolExecutor(max_workers=min(READ_CONCURRENCY, len(owners))) as pool:
+            windows = list(pool.map(read, owners))
+    else:
+        windows = [read(owner) for owner in owners]
+
+    writes: list[dict[str, Any]] = []
+    changed: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    replaced: dict[str, Replacement] = {}
+    for owner, window in zip(owners, windows, strict=True):
+        existing = {str(item[SK]): item for item in map(storage.python_item, window)}
+        mine = wanted_items[owner]
+        gone = [key for key in existing if key not in mine]
+        new = [item for key, item in mine.items() if key not in existing]
+        owner_changed = [
+            (item, existing[key])
+            for key, item in mine.items()
+            if key in existing and _content(item) != _content(existing[key])
+        ]
+        pk = source_pk(source, owner)
+        writes += [{"DeleteRequest": {"Key": {PK: {"S": pk}, SK: {"S": key}}}} for key in gone]
+        writes += [{"PutRequest": {"Item": storage.wire_item(item)}} for item in new]
+        changed += owner_changed
+        replaced[owner] = Replacement(
+            put=len(new),
+            updated=len(owner_changed),
+            deleted=len(gone),
+            unchanged=len(mine) - len(new) - len(owner_changed),
+        )
+    if writes:
+        _write_requests(client, get_settings().table_name(SLOTS), writes)
+    for item, before in changed:
+        _update_content(item, before)
+    return replaced
+
+
+def _items(
+    source: str,
+    owner: str,
+    window_start: datetime,
+    window_end: datetime,
+    slots: Iterable[Slot],
+    zone: ZoneInfo,
+) -> dict[str, dict[str, Any]]:
+    """The items of an owner's slots by sort key (the same slot twice: the last one wins)."""
+    items: dict[str, dict[str, Any]] = {}
     for slot in slots:
-        if (slot.source, slot.national_id) != (source, national_id):
-            raise ValueError(f"slot {slot.slot_key} is not of {source}/{national_id}")
+        if (slot.source, slot.national_id) != (source, owner):
+            raise ValueError(f"slot {slot.slot_key} is not of {source}/{owner}")
         if not window_start <= slot.start < window_end:
             raise ValueError(f"slot {slot.slot_key} starts at {slot.start}, outside the window replaced")
         item = new_item(slot, zone)
-        wanted[item[SK]] = item  # the same slot twice: the last one wins
-    existing = {str(item[SK]): item for item in window_items(source, national_id, window_start, window_end)}
-
-    gone = [key for key in existing if key not in wanted]
-    new = [item for key, item in wanted.items() if key not in existing]
-    changed = [
-        (item, existing[key])
-        for key, item in wanted.items()
-        if key in existing and _content(item) != _content(existing[key])
-    ]
-    pk = source_pk(source, national_id)
-    writes = [{"DeleteRequest": {"Key": {PK: {"S": pk}, SK: {"S": key}}}} for key in gone]
-    writes += [{"PutRequest": {"Item": storage.wire_item(item)}} for item in new]
-    if writes:
-        _write_requests(storage.dynamodb_client(), get_settings().table_name(SLOTS), writes)
-    for item, before in changed:
-        _update_content(item, before)
-    return Replacement(
-        put=len(new), updated=len(changed), deleted=len(gone), unchanged=len(wanted) - len(new) - len(changed)
-    )
+        items[item[SK]] = item
+    return items
 
 
 def remove_source(source: str, national_id: str) -> int:
@@ -174,7 +240,7 @@ def write_batches(client: DynamoDBClient, table_name: str, writes: Sequence[dict
     return requests
 
 
-# How replace_slots sends its puts and deletes (the benchmark swaps in one request per item to compare).
+# How replace_owners sends its puts and deletes (the benchmark swaps in one request per item to compare).
 _write_requests = write_batches
 
 
