@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 from boto3.dynamodb.conditions import Key
 
+from polling import poll_editor
 from sas_common import storage
 from sas_common.effecteurs.store import PLACE_PREFIX, structure_pk
 from sas_common.fhir.model import RejectionCode
 from sas_common.fhir.slot_mapping import map_slot_bundle
 from sas_common.ingest.apply import apply_answer
-from sas_common.ingest.poll import due_effecteurs, poll_editor
+from sas_common.ingest.poll import due_effecteurs
 from sas_common.participation import store as declarations
 from sas_common.participation.rules import StructureDeclaration
 from sas_common.slots.store import window_items
@@ -89,8 +90,8 @@ def test_an_association_is_polled_by_siret_and_its_sites_slots_are_its_own(
     run = poll_editor(editor, now)
 
     summary = run.as_dict()
-    assert (summary["error"], summary["requested"], summary["accepted"], summary["rejected"]) == (
-        None,
+    assert (summary["failed_batches"], summary["requested"], summary["accepted"], summary["rejected"]) == (
+        0,
         1,
         3,
         0,

@@ -5,8 +5,8 @@ then the search for the window now → now + 48 h is sent and its pages followed
 the editor does not answer usably — down, slow, not FHIR, not a Bundle, every Slot of it unreadable (broken
 references), more pages than allowed — the batch fails: the breaker counts it and nothing stored is
 touched. Otherwise the answer replaces what the platform held for those effecteurs in the window
-(`apply_answer`) and the breaker notes the success. Batches run one after the other; one failing does not
-stop the others.
+(`apply_answer`) and the breaker notes the success. The dispatcher sends each batch as its own message
+(sas_common.ingest.dispatch), so one failing does not stop the others.
 
 SOS editors are asked about associations, not doctors: the due ids are the SIRETs of the participating
 associations that listed the editor (filed in `by_editor` with their declaration), 10 per batch, sent as
@@ -16,9 +16,8 @@ the Schedule search (`build_sos_query`); the answer replaces, per association, w
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -84,7 +83,7 @@ class BatchSummary:
         return self.error is not None and not (self.skipped or self.deferred)
 
     def counters(self) -> dict[str, int]:
-        """What the batch adds to its run's totals (the run record, the metrics, `EditorRunSummary`)."""
+        """What the batch adds to its run's totals (the run record and the metrics)."""
         return {
             "batches_done": 1,
             "requested": self.requested,
@@ -97,36 +96,6 @@ class BatchSummary:
             "failed_batches": int(self.failed),
             "skipped_batches": int(self.skipped),
             "deferred_batches": int(self.deferred),
-        }
-
-
-@dataclass
-class EditorRunSummary:
-    """A whole run polled in one process, batch after batch (`poll_editor`): the deployed platform fans
-    batches out instead (`dispatch`), adding the same `BatchSummary.counters` to a stored run."""
-
-    editor_id: str
-    batches: list[BatchSummary] = field(default_factory=list)
-    error: str | None = None  # the whole run's
-
-    @property
-    def failed_batches(self) -> int:
-        return sum(batch.failed for batch in self.batches)
-
-    @property
-    def breaker_state(self) -> str:
-        return self.batches[-1].breaker_state if self.batches else breaker.BreakerStatus.CLOSED.value
-
-    def as_dict(self) -> dict[str, Any]:
-        totals = Counter(dict.fromkeys(BatchSummary(self.editor_id, 0).counters(), 0))
-        for batch in self.batches:
-            totals.update(batch.counters())
-        return {
-            "editor_id": self.editor_id,
-            "error": self.error,
-            **totals,
-            "breaker_state": self.breaker_state,
-            "batches": [batch.as_dict() for batch in self.batches],
         }
 
 
@@ -287,19 +256,3 @@ def poll_batch(
     summary.places_created, summary.places_not_geocoded = applied.places_created, applied.places_not_geocoded
     summary.breaker_state = breaker.record_success(editor.id).status.value
     return summary
-
-
-def poll_editor(
-    editor: EditorConfig, now: datetime, *, transport: httpx.BaseTransport | None = None
-) -> EditorRunSummary:
-    """Every batch of the editor's due effecteurs, one after the other."""
-    run = EditorRunSummary(editor.id)
-    for batch in batches(due_effecteurs(editor.id), batch_size(editor)):
-        try:
-            run.batches.append(poll_batch(editor, batch, now, transport=transport))
-        except Exception as exc:  # one batch's own fault (storage, a bug) does not stop the others
-            logger.exception("editor batch crashed", extra={"editor_id": editor.id})
-            run.batches.append(
-                BatchSummary(editor.id, len(batch), error=f"internal: {exc.__class__.__name__}")
-            )
-    return run
