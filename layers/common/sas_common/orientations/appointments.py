@@ -44,7 +44,16 @@ def identifier_hash(system: str | None, value: str) -> str:
 
 
 def record_pk(editor_id: str, identifier: Identifier) -> str:
-    return f"{APPT_PREFIX}{editor_id}#{identifier_hash(identifier.system, identifier.value)}"
+    return _pk(editor_id, identifier_hash(identifier.system, identifier.value))
+
+
+def _pk(editor_id: str, appointment_id: str) -> str:
+    """A record's partition from its public id (the identifier's hash), among its editor's records."""
+    return f"{APPT_PREFIX}{editor_id}#{appointment_id}"
+
+
+def _appointment_id(pk: str) -> str:
+    return pk.rsplit("#", 1)[1]
 
 
 def location(identifier: Identifier) -> str:
@@ -122,7 +131,7 @@ def load(editor_id: str, identifier: Identifier) -> dict[str, Any] | None:
 def load_by_id(editor_id: str, appointment_id: str) -> dict[str, Any] | None:
     """A record by the id its Location carries, among this editor's only (the id is the identifier's hash)."""
     found = storage.table(ORIENTATIONS).get_item(
-        Key={PK: f"{APPT_PREFIX}{editor_id}#{appointment_id}", SK: META}, ConsistentRead=True
+        Key={PK: _pk(editor_id, appointment_id), SK: META}, ConsistentRead=True
     )
     return found.get("Item")
 
@@ -179,7 +188,7 @@ def booking_made(editor_id: str, national_id: str, start: datetime, booking_id: 
     if pk is None:
         return None
     _set_booking(pk, booking_id)
-    return pk.rsplit("#", 1)[1]
+    return _appointment_id(pk)
 
 
 def _link(item: dict[str, Any]) -> None:
