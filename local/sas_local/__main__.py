@@ -6,7 +6,6 @@ import os
 import signal
 import sys
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -32,12 +31,9 @@ def main() -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     platform.start()
-    editor = start_demo_editor(platform.territory, datetime.now(UTC)) if seed else None
     try:
         server = make_server(platform, HOST, port)
     except OSError as error:
-        if editor is not None:
-            editor.stop()
         platform.stop()
         print(f"error: cannot listen on {HOST}:{port}: {error.strerror} (set SAS_PORT)", file=sys.stderr)
         return 1
@@ -52,8 +48,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     seeded = f", {platform.seeded} demo effecteurs seeded" if platform.seed else ""
     print(f"territory {platform.territory.code} ({platform.territory.name}){seeded}", flush=True)
-    if editor is not None:
-        print(f"demo editor (FHIR test double) on {editor.base_url}", flush=True)
+    # It prints where it listens, or warns (one line) that its port is taken and keeps trying.
+    editor = start_demo_editor(platform.territory) if seed else None
     print(f"SAS platform ready on http://{HOST}:{port}", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
