@@ -1,4 +1,4 @@
-# The platform's commands (contract.md). Each installs what it needs first: uv (from PyPI, with pip) and
+# The platform's commands (docs/contract.md). Each installs what it needs first: uv (from PyPI, with pip) and
 # the locked environment (uv.lock). uv never downloads a Python here: the machine's python3 (>= 3.11) is used.
 
 PYTHON ?= python3
@@ -16,7 +16,7 @@ PYTEST_WORKERS ?= auto
 
 help:
 	@echo "make run                    the whole platform locally on http://127.0.0.1:$${SAS_PORT:-8080}"
-	@echo "make test                   ruff, mypy and every test"
+	@echo "make test                   ruff (with the complexity gate), import contracts, mypy and every test"
 	@echo "make synth TERRITORY=<code> synthesise one territory's stack into cdk.out/ (offline)"
 	@echo "make bench                  benchmarks, report under bench/results/"
 	@echo "make openapi                regenerate layers/common/sas_common/openapi.json"
@@ -35,6 +35,7 @@ run: install
 lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen lint-imports
 
 typecheck: install
 	$(UV) run --frozen mypy functions layers/common local infra tests bench

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from sas_common.directory import DirectoryImport, text_lines
-from sas_common.directory.store import DirectoryTable, Key, Stored
 from sas_common.geocoding import CachedGeocoder, GazetteerGeocoder
 from sas_common.geocoding.gazetteer import default_gazetteer
+from sas_common.stores.effecteurs import DirectoryTable, ItemKey, Stored
 from sas_local.extract_sample import synthetic_extract
 
 LINES = 200_000
@@ -78,20 +78,18 @@ class NullTable(DirectoryTable):
     def __init__(self) -> None:
         self.writes = 0
 
-    def read(self, keys: Any) -> dict[Key, Stored]:
+    def read(self, keys: Any) -> dict[ItemKey, Stored]:
         return {}
 
     def put_all(self, items: Sequence[dict[str, Any]]) -> None:
         self.writes += len(items)
 
-    def update(self, key: Key, **_changes: Any) -> bool:
+    def update(self, key: ItemKey, **_changes: Any) -> bool:
         self.writes += 1
         return True
 
 
-def _import(
-    name: str, path: Path, departments: Sequence[str], table: DirectoryTable | None
-) -> dict[str, Any]:
+def _import(name: str, path: Path, departments: Sequence[str], table: DirectoryTable) -> dict[str, Any]:
     wall, cpu = time.perf_counter(), time.process_time()
     importer = DirectoryImport(departments, CachedGeocoder(GazetteerGeocoder()), table)
     summary = importer.run(text_lines(_chunks(path)))
@@ -115,9 +113,11 @@ def measure(phase: str, path: Path) -> dict[str, Any]:
     else:
         from sas_local.platform import running  # moto only for this phase
 
-        with running(seed=False, run_schedules=False):
+        with running(seed=False, run_schedules=False) as platform:
+            effecteurs = platform.runtime.effecteurs
             runs = [
-                _import(name, path, TERRITORY, None) for name in ("moto, first import", "moto, re-import")
+                _import(name, path, TERRITORY, effecteurs.directory_table())
+                for name in ("moto, first import", "moto, re-import")
             ]
     return {"baseline_mb": baseline, "peak_mb": _peak_mb(), "runs": runs}
 

@@ -36,19 +36,20 @@ from unittest import mock
 
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
-from sas_common import storage
 from sas_common.fhir.queries import MAX_PRACTITIONERS_PER_QUERY
 from sas_common.fhir.slot_mapping import map_slot_bundle
 from sas_common.ingest.convert import to_slot
-from sas_common.settings import get_settings
-from sas_common.slots import store as slot_store
-from sas_common.slots.expiry import CURSOR_PK, CURSOR_SK, expire_slots
+from sas_common.jobs import EXPIRE_SLOTS
+from sas_common.runtime import Runtime
+from sas_common.slots.expiry import CURSOR_BUCKET, expire_slots
 from sas_common.slots.keys import expiry_attributes, source_pk, utc_text
 from sas_common.slots.model import Slot
-from sas_common.tables import PK, PLATFORM_STATE, SK, SLOTS
-from sas_common.territory import EditorKind
+from sas_common.storage import write_batches
+from sas_common.stores.slots import READ_CONCURRENCY
+from sas_common.tables import PK, SK, SLOTS
+from sas_common.territory import EditorConfig, EditorKind
 from sas_local import fhir_shapes as shapes
-from sas_local.platform import LocalPlatform, running
+from sas_local.platform import running
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -196,62 +197,72 @@ def _timed(label: str, slots: int, work: Callable[[], None], counter: RequestCou
 
 
 @contextmanager
-def _stubbed_platform() -> Iterator[LocalPlatform]:
-    """The platform's environment (table names, territory, fake credentials: taken from a local platform
-    started and stopped for it) without moto: every DynamoDB call is answered by the stub."""
-    with running(seed=False, run_schedules=False) as platform:
+def _stubbed_runtime() -> Iterator[Runtime]:
+    """A runtime on the platform's environment (table names, territory, fake credentials: taken from a local
+    platform started and stopped for it) without moto: every DynamoDB call is answered by the stub."""
+    with running(seed=False, run_schedules=False):
         environment = dict(os.environ)
     saved = dict(os.environ)
     os.environ.clear()
     os.environ.update(environment)
-    get_settings.cache_clear()
-    storage.reset_clients()
     try:
-        yield platform
+        yield Runtime.from_environment()  # its clients are made now, on this environment
     finally:
         os.environ.clear()
         os.environ.update(saved)
-        get_settings.cache_clear()
-        storage.reset_clients()
+
+
+@contextmanager
+def _moto_runtime() -> Iterator[Runtime]:
+    with running(seed=False, run_schedules=False) as platform:
+        yield platform.runtime
+
+
+def _map_by_doctor(editor: EditorConfig, start: datetime) -> tuple[Rate, dict[str, list[Slot]]]:
+    """The Bundle mapped (timed), its slots by doctor."""
+    bundle = slot_bundle(start)
+    slots: list[Slot] = []
+
+    def map_bundle() -> None:
+        result = map_slot_bundle(bundle, EditorKind.PS)
+        assert not result.rejected, result.rejected[:3]
+        slots.extend(to_slot(editor, found) for found in result.slots)
+
+    mapped = _timed("map (FHIR Bundle → slots)", DOCTORS * SLOTS_PER_DOCTOR, map_bundle)
+    by_doctor: dict[str, list[Slot]] = {}
+    for slot in slots:
+        by_doctor.setdefault(slot.national_id, []).append(slot)
+    return mapped, by_doctor
+
+
+def _copies(by_doctor: dict[str, list[Slot]], source: str) -> dict[str, list[Slot]]:
+    return {
+        national_id: [slot.model_copy(update={"source": source}) for slot in own]
+        for national_id, own in by_doctor.items()
+    }
 
 
 def measure_writes(stubbed: bool) -> tuple[Rate, Rate, Rate, Rate, Rate]:
     """Map the Bundle, then replace each doctor's slots with batched writes, then (copies under another
     source) with one request per item: the same replace logic, reads and items, in the same run."""
-    context = _stubbed_platform() if stubbed else running(seed=False, run_schedules=False)
-    with context as platform:
+    context = _stubbed_runtime() if stubbed else _moto_runtime()
+    with context as rt:
+        slot_store = rt.slots
         counter = RequestCounter()
-        client = storage.dynamodb_client()  # created before the timed runs (replace_owners' only client)
+        client = rt.aws.dynamodb_client  # created before the timed runs (replace_owners' only client)
         client.meta.events.register("before-call.dynamodb", cast(Any, counter), unique_id="bench-counter")
         if stubbed:
             client.meta.events.register_first(
                 "before-send.dynamodb", cast(Any, RoundTripStub()), unique_id="bench-stub"
             )
-        editor = platform.territory.editors[0]
+        editor = rt.territory.editors[0]
         start = (datetime.now(UTC) + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
-        bundle = slot_bundle(start)
-        slots: list[Slot] = []
-
-        def map_bundle() -> None:
-            result = map_slot_bundle(bundle, EditorKind.PS)
-            assert not result.rejected, result.rejected[:3]
-            slots.extend(to_slot(editor, found) for found in result.slots)
-
-        mapped = _timed("map (FHIR Bundle → slots)", DOCTORS * SLOTS_PER_DOCTOR, map_bundle)
-        by_doctor: dict[str, list[Slot]] = {}
-        for slot in slots:
-            by_doctor.setdefault(slot.national_id, []).append(slot)
+        mapped, by_doctor = _map_by_doctor(editor, start)
         window = (start - timedelta(hours=1), start + timedelta(hours=48))
 
-        def copies(source: str) -> dict[str, list[Slot]]:
-            return {
-                national_id: [slot.model_copy(update={"source": source}) for slot in own]
-                for national_id, own in by_doctor.items()
-            }
-
         one_source, warm_source = editor.id + "-one", editor.id + "-warm"
-        one_by_one_slots = copies(one_source)
-        warm_doctor, warm_slots = next(iter(copies(warm_source).items()))
+        one_by_one_slots = _copies(by_doctor, one_source)
+        warm_doctor, warm_slots = next(iter(_copies(by_doctor, warm_source).items()))
         slot_store.replace_slots(warm_source, warm_doctor, *window, warm_slots)
 
         def replace_batch(source: str, wanted: dict[str, list[Slot]]) -> Callable[[], None]:
@@ -262,20 +273,28 @@ def measure_writes(stubbed: bool) -> tuple[Rate, Rate, Rate, Rate, Rate]:
             return work
 
         ways = {
-            "batched writes": (editor.id, by_doctor, slot_store.write_batches),
+            "batched writes": (editor.id, by_doctor, write_batches),
             "one PutItem per slot": (one_source, one_by_one_slots, one_request_per_item),
         }
-        parts: dict[str, list[Rate]] = {label: [] for label in ways}
         clocks = {label: WriteClock() for label in ways}
-        doctors = list(by_doctor)
-        for batch, first in enumerate(range(0, len(doctors), POLL_BATCH)):
-            ids = doctors[first : first + POLL_BATCH]
+
+        def write_both_ways(batch: int, ids: list[str]) -> dict[str, Rate]:
+            """One poll batch written each way, in turns (so both see the same machine load)."""
             order = list(ways) if batch % 2 == 0 else list(reversed(ways))
+            rates = {}
             for label in order:
                 source, wanted, writer = ways[label]
-                with mock.patch.object(slot_store, "_write_requests", clocks[label].around(writer)):
+                with mock.patch.object(slot_store, "write_requests", clocks[label].around(writer)):
                     work = replace_batch(source, {national_id: wanted[national_id] for national_id in ids})
-                    parts[label].append(_timed(label, len(ids) * SLOTS_PER_DOCTOR, work, counter))
+                    rates[label] = _timed(label, len(ids) * SLOTS_PER_DOCTOR, work, counter)
+            return rates
+
+        doctors = list(by_doctor)
+        rounds = [
+            write_both_ways(batch, doctors[first : first + POLL_BATCH])
+            for batch, first in enumerate(range(0, len(doctors), POLL_BATCH))
+        ]
+        parts = {label: [one[label] for one in rounds] for label in ways}
         client.meta.events.unregister("before-call.dynamodb", unique_id="bench-counter")
         client.meta.events.unregister("before-send.dynamodb", unique_id="bench-stub")
         batched, single = (Rate.total(label, parts[label]) for label in ways)
@@ -294,16 +313,11 @@ def measure_writes(stubbed: bool) -> tuple[Rate, Rate, Rate, Rate, Rate]:
 
 def measure_expiry() -> tuple[int, int]:
     """Slots ending over the last 6 hours and the next 2 days; the job must read about what it removes."""
-    with running(seed=False, run_schedules=False):
+    with _moto_runtime() as rt:
         now = datetime.now(UTC)
-        storage.table(PLATFORM_STATE).put_item(
-            Item={
-                PK: CURSOR_PK,
-                SK: CURSOR_SK,
-                "last_bucket": "EXP#" + (now - timedelta(hours=7)).strftime("%Y-%m-%dT%H"),
-            }
-        )
-        with storage.table(SLOTS).batch_writer() as batch:
+        last = "EXP#" + (now - timedelta(hours=7)).strftime("%Y-%m-%dT%H")
+        rt.state.save_cursor(EXPIRE_SLOTS.name, {CURSOR_BUCKET: last})
+        with rt.aws.dynamodb.Table(rt.settings.table_name(SLOTS)).batch_writer() as batch:
             for number in range(EXPIRY_SLOTS):
                 end = now - timedelta(hours=6) + timedelta(minutes=(number * 54 * 60 // EXPIRY_SLOTS))
                 batch.put_item(
@@ -313,7 +327,7 @@ def measure_expiry() -> tuple[int, int]:
                         **expiry_attributes(end),
                     }
                 )
-        summary = expire_slots(now)
+        summary = expire_slots(rt, now)
         return summary.items_read, summary.expired
 
 
@@ -338,7 +352,7 @@ def _requests(rate: Rate) -> str:
 def _round_trips(rate: Rate) -> float:
     """Round trips in sequence: the writes, and each batch's Queries in rounds of READ_CONCURRENCY."""
     batches = DOCTORS // POLL_BATCH
-    query_rounds = batches * -(-POLL_BATCH // slot_store.READ_CONCURRENCY)
+    query_rounds = batches * -(-POLL_BATCH // READ_CONCURRENCY)
     return rate.request_count - rate.requests.get("Query", 0) + query_rounds
 
 
@@ -365,7 +379,7 @@ def run() -> tuple[str, dict[str, Any]]:
         f"A {slots:,}-slot Bundle ({DOCTORS} doctors × {SLOTS_PER_DOCTOR} slots, PS graph), mapped with the",
         "FHIR models, then written both ways in the same run by the same code: `replace_owners` for each",
         f"poll batch of {POLL_BATCH} doctors, as `apply_answer` does (one Query per doctor's window, up to",
-        f"{slot_store.READ_CONCURRENCY} at the same time; the items built; the batch's writes), the writes",
+        f"{READ_CONCURRENCY} at the same time; the items built; the batch's writes), the writes",
         "sent 25 to a BatchWriteItem, or one request per item through the same client (the same wire items;",
         "the baseline's slots are copies under another source, so it writes as many new items). Each poll",
         "batch is written both ways in turn, so both ways see the same machine load.",

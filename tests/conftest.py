@@ -2,7 +2,8 @@
 
 `platform` is the whole local platform (moto, tables, handlers, gateway) started once per session, without
 its background scheduler (tests run jobs explicitly). `client` talks to it as an HTTP client would, through
-the same dispatch the local server uses, without a socket.
+the same dispatch the local server uses, without a socket. `rt` is a runtime on the platform's environment,
+as a function would have (its own clients), for tests that call the layer's use cases and stores directly.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from sas_common.runtime import Runtime
 from sas_local.platform import LocalPlatform, running
 from support import Client
 
@@ -24,3 +26,8 @@ def platform() -> Iterator[LocalPlatform]:
 @pytest.fixture
 def client(platform: LocalPlatform) -> Client:
     return Client(platform)
+
+
+@pytest.fixture
+def rt(platform: LocalPlatform) -> Runtime:
+    return platform.runtime

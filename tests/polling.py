@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 
 from sas_common.ingest import breaker
-from sas_common.ingest.poll import BatchSummary, batch_size, batches, due_effecteurs, poll_batch
+from sas_common.ingest.poll import BatchSummary, batch_size, batches, poll_batch
+from sas_common.runtime import Runtime
 from sas_common.territory import EditorConfig
 
 
@@ -44,9 +45,11 @@ class Run:
         }
 
 
-def poll_editor(editor: EditorConfig, now: datetime, *, transport: httpx.BaseTransport | None = None) -> Run:
+def poll_editor(
+    rt: Runtime, editor: EditorConfig, now: datetime, *, transport: httpx.BaseTransport | None = None
+) -> Run:
     """Every batch of the editor's due effecteurs (or associations), one after the other."""
     run = Run(editor.id)
-    for batch in batches(due_effecteurs(editor.id), batch_size(editor)):
-        run.batches.append(poll_batch(editor, batch, now, transport=transport))
+    for batch in batches(rt.participations.owners_showing(editor.id), batch_size(editor)):
+        run.batches.append(poll_batch(rt, editor, batch, now, transport=transport))
     return run

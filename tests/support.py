@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
-from sas_common.participation import store as declarations
+from sas_common.effecteurs.model import Effecteur, Place, Position
+from sas_common.participation import service
 from sas_common.participation.rules import Declaration
-from sas_common.settings import Settings, get_settings
+from sas_common.runtime import Runtime
+from sas_common.settings import Settings
 from sas_common.territory import EditorConfig
 from sas_local.fhir_editor import FakeEditor
 from sas_local.gateway import HttpRequest, HttpResponse
@@ -65,13 +67,10 @@ class Client:
 _next_id = iter(range(1, 10**6))
 
 
-def new_effecteur(*, structure_ids: list[str] | None = None, last_name: str = "TEST") -> str:
+def new_effecteur(rt: Runtime, *, structure_ids: list[str] | None = None, last_name: str = "TEST") -> str:
     """A fresh effecteur with one place in Toulouse (p1), so a test owns its data on the shared platform."""
-    from sas_common.effecteurs import store
-    from sas_common.effecteurs.model import Effecteur, Place, Position
-
     national_id = f"87{next(_next_id):010d}"  # RPPS-shaped ids no seed or other test uses
-    store.put_effecteur(
+    rt.effecteurs.put_effecteur(
         Effecteur(national_id=national_id, last_name=last_name, first_name="Test", profession_code="10"),
         [
             Place(
@@ -88,22 +87,23 @@ def new_effecteur(*, structure_ids: list[str] | None = None, last_name: str = "T
     return national_id
 
 
-def editor_like_demo(base_url: str, prefix: str = "editor", **update: Any) -> EditorConfig:
+def editor_like_demo(rt: Runtime, base_url: str, prefix: str = "editor", **update: Any) -> EditorConfig:
     """A copy of the demo territory's editor with a fresh id, pointed at `base_url` (a FakeEditor), so a
     test owns its breaker, budget and declared effecteurs on the shared platform."""
-    demo = get_settings().territory.editor("demo-editor")
+    demo = rt.territory.editor("demo-editor")
     assert demo is not None
     fields = {**demo.model_dump(), "id": f"{prefix}-{next(_next_id)}", "fhir_base_url": base_url, **update}
     return EditorConfig.model_validate(fields)
 
 
-def declaring(*editor_ids: str) -> str:
-    """A fresh effecteur who participates and shows these editors' slots (interfaced software)."""
-    national_id = new_effecteur()
+def declaring(rt: Runtime, *editor_ids: str) -> str:
+    """A fresh effecteur who participates and shows these editors' slots (interfaced software), declared
+    with every effect of a save (the form's rules are not checked: the editors may be a test's own)."""
+    national_id = new_effecteur(rt)
     declaration = Declaration(
         participates=True, modality="individual", uses_interfaced_software=True, editors=list(editor_ids)
     )
-    declarations.save_effecteur(national_id, declaration, by="test")
+    service.save_effecteur(rt, national_id, declaration, by="test")
     return national_id
 
 
@@ -111,13 +111,14 @@ class TerritoryEditors:
     """Editors added to the platform's territory for one test (the poll worker and the FHIR routes know
     only the territory's editors)."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._rt = rt
         self._monkeypatch = monkeypatch
-        self._base = get_settings().territory
+        self._base = rt.territory
         self._added: list[EditorConfig] = []
 
     def add(self, fake: FakeEditor, **update: Any) -> EditorConfig:
-        editor = editor_like_demo(fake.base_url, **update)
+        editor = editor_like_demo(self._rt, fake.base_url, **update)
         self._added.append(editor)
         widened = self._base.model_copy(update={"editors": [*self._base.editors, *self._added]})
         self._monkeypatch.setattr(Settings, "territory", property(lambda _self: widened))

@@ -12,13 +12,13 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
+from agenda.answers import AgendaAnswer, SeriesView, UnavailabilityAnswer, answers
 from sas_common.agenda import service
 from sas_common.agenda.model import AvailabilityInput, AvailabilityPatch, Scope
 from sas_common.agenda.unavailability import UnavailabilityInput
-from sas_common.api import new_router, principal
-from sas_common.effecteurs.access import card_for
+from sas_common.api import new_router, principal, runtime
+from sas_common.effecteurs.service import card_for
 from sas_common.params import NationalIdPath, PlaceIdPath
 from sas_common.routes import (
     AGENDA_GET,
@@ -27,7 +27,6 @@ from sas_common.routes import (
     AVAILABILITY_EDIT,
     UNAVAILABILITY_PUT,
 )
-from sas_common.settings import get_settings
 
 router = new_router()
 TAGS = ["agenda"]
@@ -50,20 +49,12 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _answers(success: int, description: str, *errors: int) -> dict[int, OpenAPIResponse]:
-    documented: dict[int, OpenAPIResponse] = {success: {"description": description}}
-    documented.update({status: ERRORS[status] for status in errors})
-    return documented
-
-
-ERRORS: dict[int, OpenAPIResponse] = {
-    404: {"description": "unknown effecteur, place or availability (`field` names it)"},
-    409: {
-        "description": "rule `editor_synced`: the effecteur's slots come from an editor; or a replayed "
-        "Idempotency-Key with another body; or a concurrent change"
-    },
-    422: {"description": "a field or a rule is broken: `field` and `rule` name it"},
-}
+UNKNOWN = 404, "unknown effecteur, place or availability (`field` names it)"
+CONFLICT = (
+    409,
+    "rule `editor_synced`: the effecteur's slots come from an editor; or a replayed Idempotency-Key with "
+    "another body; or a concurrent change",
+)
 
 
 def _now() -> datetime:
@@ -75,23 +66,32 @@ def _now() -> datetime:
     status_code=201,
     summary=AVAILABILITY_CREATE.summary,
     tags=TAGS,
-    responses=_answers(201, "the availability created, with its `id`", 404, 409, 422),
+    responses=answers(
+        AVAILABILITY_CREATE,
+        {201: "the availability created, with its `id` (a replay: the one first created)"},
+        400,
+        UNKNOWN,
+        CONFLICT,
+        422,
+    ),
 )
 def create_availability(
     national_id: NationalIdPath, body: AvailabilityInput, idempotency_key: IdempotencyKey = None
-) -> dict[str, Any]:
-    who = principal(router)
-    card = card_for(national_id, who, AVAILABILITY_CREATE.action_required)
+) -> SeriesView:
+    who, rt = principal(router), runtime(router)
+    card = card_for(rt, national_id, who, AVAILABILITY_CREATE.action_required)
     now = _now()
-    series = service.create(card, who, body, now=now, idempotency_key=idempotency_key)
-    return service.series_view(series, service.local_today(now))
+    series = service.create(rt, card, who, body, now=now, idempotency_key=idempotency_key)
+    return SeriesView.of(series, service.local_today(rt, now))
 
 
 @router.patch(
     AVAILABILITY_EDIT.resolver_path,
     summary=AVAILABILITY_EDIT.summary,
     tags=TAGS,
-    responses=_answers(200, "the availability after the change", 404, 409, 422),
+    responses=answers(
+        AVAILABILITY_EDIT, {200: "the availability after the change"}, 400, UNKNOWN, CONFLICT, 422
+    ),
 )
 def edit_availability(
     national_id: NationalIdPath,
@@ -99,12 +99,12 @@ def edit_availability(
     body: AvailabilityPatch,
     scope: ScopeQuery,
     date: DateQuery = None,
-) -> dict[str, Any]:
-    who = principal(router)
-    card = card_for(national_id, who, AVAILABILITY_EDIT.action_required)
+) -> SeriesView:
+    who, rt = principal(router), runtime(router)
+    card = card_for(rt, national_id, who, AVAILABILITY_EDIT.action_required)
     now = _now()
-    series = service.edit(card, who, availability_id, scope=scope, day=date, patch=body, now=now)
-    return service.series_view(series, service.local_today(now))
+    series = service.edit(rt, card, who, availability_id, scope=scope, day=date, patch=body, now=now)
+    return SeriesView.of(series, service.local_today(rt, now))
 
 
 @router.delete(
@@ -112,7 +112,13 @@ def edit_availability(
     status_code=204,
     summary=AVAILABILITY_DELETE.summary,
     tags=TAGS,
-    responses=_answers(204, "deleted (deleting a cancelled occurrence again changes nothing)", 404, 422),
+    responses=answers(
+        AVAILABILITY_DELETE,
+        {204: "deleted (deleting a cancelled occurrence again changes nothing)"},
+        UNKNOWN,
+        (409, "changed at the same time by another request: reload and try again"),
+        422,
+    ),
 )
 def delete_availability(
     national_id: NationalIdPath,
@@ -120,9 +126,9 @@ def delete_availability(
     scope: ScopeQuery,
     date: DateQuery = None,
 ) -> Response[Any]:
-    who = principal(router)
-    card = card_for(national_id, who, AVAILABILITY_DELETE.action_required)
-    service.delete(card, who, availability_id, scope=scope, day=date, now=_now())
+    who, rt = principal(router), runtime(router)
+    card = card_for(rt, national_id, who, AVAILABILITY_DELETE.action_required)
+    service.delete(rt, card, who, availability_id, scope=scope, day=date, now=_now())
     return Response(status_code=204)
 
 
@@ -130,36 +136,34 @@ def delete_availability(
     AGENDA_GET.resolver_path,
     summary=AGENDA_GET.summary,
     tags=TAGS,
-    responses=_answers(
-        200, "`{from, to, timezone, occurrences: [...]}`, instants with their offset", 404, 422
-    ),
+    responses=answers(AGENDA_GET, {200: "the occurrences, instants with their offset"}, 404, 422),
 )
 def get_agenda(
     national_id: NationalIdPath,
     from_: Annotated[dt.date, Query(alias="from", description="first local day, included")],
     to: Annotated[dt.date, Query(description="last local day, included")],
-) -> dict[str, Any]:
-    card = card_for(national_id, principal(router), AGENDA_GET.action_required)
-    return {
-        "from": from_.isoformat(),
-        "to": to.isoformat(),
-        "timezone": get_settings().territory.timezone,
-        "occurrences": service.agenda(card, from_, to),
-    }
+) -> AgendaAnswer:
+    rt = runtime(router)
+    card = card_for(rt, national_id, principal(router), AGENDA_GET.action_required)
+    return AgendaAnswer.of(from_, to, rt.territory.zone, service.agenda(rt, card, from_, to))
 
 
 @router.put(
     UNAVAILABILITY_PUT.resolver_path,
     summary=UNAVAILABILITY_PUT.summary,
     tags=TAGS,
-    responses=_answers(200, "the place's unavailability after the change", 404, 422),
+    responses=answers(
+        UNAVAILABILITY_PUT,
+        {200: "the place's unavailability after the change"},
+        400,
+        (404, "unknown effecteur or place (`field` names it)"),
+        422,
+    ),
 )
 def put_unavailability(
     national_id: NationalIdPath, place_id: PlaceIdPath, body: UnavailabilityInput
-) -> dict[str, Any]:
-    who = principal(router)
-    card = card_for(national_id, who, UNAVAILABILITY_PUT.action_required)
-    unavailability = service.set_unavailability(card, who, place_id, body, now=_now())
-    if unavailability is None:
-        return {"place_id": place_id, "indefinite": False, "since": None, "periods": []}
-    return unavailability.model_dump(mode="json")
+) -> UnavailabilityAnswer:
+    who, rt = principal(router), runtime(router)
+    card = card_for(rt, national_id, who, UNAVAILABILITY_PUT.action_required)
+    unavailability = service.set_unavailability(rt, card, who, place_id, body, now=_now())
+    return UnavailabilityAnswer.of(place_id, unavailability)

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sas_common.api import new_router, principal
-from sas_common.effecteurs.access import card_for
+from agenda.answers import answers
+from sas_common.api import new_router, principal, runtime
+from sas_common.effecteurs.model import Card
+from sas_common.effecteurs.service import card_for, card_with_participation
 from sas_common.params import NationalIdPath
-from sas_common.participation import store as participation
 from sas_common.routes import EFFECTEUR_CARD
 
 router = new_router()
 
 
-@router.get(EFFECTEUR_CARD.resolver_path, summary=EFFECTEUR_CARD.summary, tags=["effecteurs"])
-def get_card(national_id: NationalIdPath) -> dict[str, Any]:
-    card = card_for(national_id, principal(router), EFFECTEUR_CARD.action_required)
-    declaration = participation.current(national_id)
-    card.participation = declaration.model_dump(mode="json") if declaration else None
-    return card.model_dump(mode="json")
+@router.get(
+    EFFECTEUR_CARD.resolver_path,
+    summary=EFFECTEUR_CARD.summary,
+    tags=["effecteurs"],
+    responses=answers(
+        EFFECTEUR_CARD,
+        {200: "the card: directory data, places, info for the regulator, participation, unavailability"},
+        404,
+        422,
+    ),
+)
+def get_card(national_id: NationalIdPath) -> Card:
+    rt = runtime(router)
+    card = card_for(rt, national_id, principal(router), EFFECTEUR_CARD.action_required)
+    return card_with_participation(rt, card)

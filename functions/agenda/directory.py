@@ -6,20 +6,17 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
-from sas_common.api import new_router
-from sas_common.directory import ImportSummary, import_extract, text_lines
-from sas_common.directory.bucket import summary_key
+from agenda.answers import answers
+from sas_common.api import new_router, runtime
+from sas_common.directory import ImportSummary, import_extract, import_from_bucket, text_lines
 from sas_common.observability import logger
 from sas_common.routes import DIRECTORY_IMPORT
-from sas_common.settings import get_settings
-
-if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
+from sas_common.runtime import Runtime
 
 router = new_router()
 
@@ -36,14 +33,19 @@ def _body_lines() -> Iterator[str]:
     DIRECTORY_IMPORT.resolver_path,
     summary=DIRECTORY_IMPORT.summary,
     description=(
-        "Body: the extract as text (`text/plain` or `text/csv`, UTF-8), header line first (interop.md). "
+        "Body: the extract as text (`text/plain` or `text/csv`, UTF-8), header line first (docs/interop.md). "
         "Only the territory's departments are imported; a wrong header refuses the whole file (400, naming "
         "the first differing column). Files over the API's body limit go through the import bucket."
     ),
     tags=["directory"],
+    responses=answers(
+        DIRECTORY_IMPORT,
+        {200: "what the import read, wrote, skipped and rejected"},
+        (400, "the extract is empty or its header is not the expected one (`rule`: `extract_header`)"),
+    ),
 )
 def post_import() -> ImportSummary:
-    summary = import_extract(_body_lines(), get_settings().territory.departments)
+    summary = import_extract(runtime(router), _body_lines())
     logger.info("directory imported", extra=_log_fields(summary))
     return summary
 
@@ -57,17 +59,11 @@ def created_objects(event: dict[str, Any]) -> list[tuple[str, str]]:
     return [(r.s3.bucket.name, unquote_plus(r.s3.get_object.key)) for r in S3Event(event).records]
 
 
-def import_s3_event(event: dict[str, Any], s3: S3Client) -> dict[str, Any]:
-    """Import each extract the event names, read as a stream (never the whole object in memory), and
-    write its summary beside it, under `summaries/`."""
+def import_s3_event(rt: Runtime, event: dict[str, Any]) -> dict[str, Any]:
+    """Import each extract the event names, and write its summary beside it, under `summaries/`."""
     done = []
     for bucket, key in created_objects(event):
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-        summary = import_extract(text_lines(body.iter_chunks()), get_settings().territory.departments)
-        target = summary_key(key)
-        s3.put_object(
-            Bucket=bucket, Key=target, Body=summary.model_dump_json().encode(), ContentType="application/json"
-        )
+        summary, target = import_from_bucket(rt, bucket, key)
         logger.info("directory imported", extra={"bucket": bucket, "key": key, **_log_fields(summary)})
         done.append({"key": key, "summary_key": target, **_log_fields(summary)})
     return {"imports": done}

@@ -2,94 +2,103 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from sas_common.agenda.materialise import materialise
-from sas_common.api import new_router, principal
+from agenda.answers import (
+    DeclarationAnswer,
+    DeclarationVersion,
+    ParticipationHistory,
+    ResetPageAnswer,
+    StructureDeclarationAnswer,
+    answers,
+)
+from sas_common.api import new_router, principal, runtime
 from sas_common.auth import Target, authorize
-from sas_common.effecteurs import store as effecteurs
-from sas_common.effecteurs.access import card_for
+from sas_common.effecteurs.service import card_for
 from sas_common.params import NationalIdPath
-from sas_common.participation import rules
-from sas_common.participation import store as declarations
+from sas_common.participation import rules, service
 from sas_common.routes import (
     DECLARATIONS_RESET,
     PARTICIPATION_GET,
     PARTICIPATION_PUT,
     STRUCTURE_PARTICIPATION_PUT,
 )
-from sas_common.settings import get_settings
-from sas_common.territory import EditorKind
 
 router = new_router()
 TAGS = ["participation"]
-RESET_PAGE_MAX = 200
+# Each declaration reset does all its effects (editors polled, slots withdrawn, en-sus, manual slots when
+# the manual agenda comes back): a page of 100 stays well inside the HTTP API's 29 s.
+RESET_PAGE_MAX = 100
 
 StructureIdPath = Annotated[
     str, Path(min_length=1, max_length=64, description="SIRET, FINESS or structure id")
 ]
 
-
-def _answer(saved: declarations.Saved, created: bool, declaration: rules.Declaration) -> dict[str, Any]:
-    return {
-        **saved.as_dict(),
-        "created": created,
-        "editor_synced": rules.editor_synced(declaration),
-        "manual_agenda_allowed": rules.manual_agenda_allowed(declaration),
-    }
+# Saving a declaration: a field or a rule of the declaration broken, or a concurrent save.
+RULE_BROKEN = 422, "a field or a rule of the declaration is broken: `field` and `rule` name it"
+SAVED_MEANWHILE = 409, "the declaration was saved at the same time by another request: reload and save again"
 
 
-@router.put(PARTICIPATION_PUT.resolver_path, summary=PARTICIPATION_PUT.summary, tags=TAGS)
-def declare(national_id: NationalIdPath, declaration: rules.Declaration) -> dict[str, Any]:
-    caller = principal(router)
-    card = card_for(national_id, caller, PARTICIPATION_PUT.action_required)
-    territory = get_settings().territory
-    rules.check(
-        declaration,
-        # A doctor chooses among the editors of doctors and CPTS; SOS editors are the associations' choice.
-        territory_editors=[editor.id for editor in territory.editors if editor.kind is not EditorKind.SOS],
-        place_ids=[place.id for place in card.places],
+@router.put(
+    PARTICIPATION_PUT.resolver_path,
+    summary=PARTICIPATION_PUT.summary,
+    tags=TAGS,
+    responses=answers(
+        PARTICIPATION_PUT, {200: "the version now current"}, 400, 404, SAVED_MEANWHILE, RULE_BROKEN
+    ),
+)
+def declare(national_id: NationalIdPath, declaration: rules.Declaration) -> DeclarationAnswer:
+    caller, rt = principal(router), runtime(router)
+    card = card_for(rt, national_id, caller, PARTICIPATION_PUT.action_required)
+    saved, created = service.declare(rt, card, declaration, by=caller.subject)
+    return DeclarationAnswer.of(
+        saved,
+        created=created,
+        editor_synced=rules.editor_synced(declaration),
+        manual_agenda_allowed=rules.manual_agenda_allowed(declaration),
     )
-    saved, created = declarations.save_effecteur(national_id, declaration, by=caller.subject)
-    if created:
-        # Switching to or from an editor hides or restores the manual slots now, not at the next job run.
-        materialise(national_id, datetime.now(UTC))
-        effecteurs.file_for_en_sus(card, accepting=declaration.participates)
-    return _answer(saved, created, declaration)
 
 
-@router.get(PARTICIPATION_GET.resolver_path, summary=PARTICIPATION_GET.summary, tags=TAGS)
-def read(national_id: NationalIdPath) -> dict[str, Any]:
-    card_for(national_id, principal(router), PARTICIPATION_GET.action_required)
-    owner = declarations.effecteur_key(national_id)
-    current = declarations.load_current(owner)
-    return {
-        "current": current.as_dict() if current else None,
-        "history": [saved.as_dict() for saved in declarations.history(owner)],
-    }
+@router.get(
+    PARTICIPATION_GET.resolver_path,
+    summary=PARTICIPATION_GET.summary,
+    tags=TAGS,
+    responses=answers(PARTICIPATION_GET, {200: "the current version and the ones before it"}, 404, 422),
+)
+def read(national_id: NationalIdPath) -> ParticipationHistory:
+    rt = runtime(router)
+    card_for(rt, national_id, principal(router), PARTICIPATION_GET.action_required)
+    current, versions = service.history(rt, national_id)
+    return ParticipationHistory(
+        current=DeclarationVersion.of(current) if current else None,
+        history=[DeclarationVersion.of(saved) for saved in versions],
+    )
 
 
-@router.put(STRUCTURE_PARTICIPATION_PUT.resolver_path, summary=STRUCTURE_PARTICIPATION_PUT.summary, tags=TAGS)
+@router.put(
+    STRUCTURE_PARTICIPATION_PUT.resolver_path,
+    summary=STRUCTURE_PARTICIPATION_PUT.summary,
+    tags=TAGS,
+    responses=answers(
+        STRUCTURE_PARTICIPATION_PUT, {200: "the version now current"}, 400, SAVED_MEANWHILE, RULE_BROKEN
+    ),
+)
 def declare_structure(
     structure_id: StructureIdPath, declaration: rules.StructureDeclaration
-) -> dict[str, Any]:
+) -> StructureDeclarationAnswer:
     caller = principal(router)
     authorize(
         caller, STRUCTURE_PARTICIPATION_PUT.action_required, Target(structure_ids=frozenset({structure_id}))
     )
-    territory = get_settings().territory
-    rules.check_structure(
-        declaration,
-        structure_id=structure_id,
-        sos_editors=[editor.id for editor in territory.editors if editor.kind is EditorKind.SOS],
+    saved, created = service.declare_structure(runtime(router), structure_id, declaration, by=caller.subject)
+    return StructureDeclarationAnswer.of(
+        saved,
+        created=created,
+        weekly_hours_required=declaration.weekly_hours_required,
     )
-    saved, created = declarations.save_structure(structure_id, declaration, by=caller.subject)
-    return {**saved.as_dict(), "created": created, "weekly_hours_required": declaration.weekly_hours_required}
 
 
 class ResetRequest(BaseModel):
@@ -102,29 +111,29 @@ class ResetRequest(BaseModel):
     limit: Annotated[int, Field(ge=1, le=RESET_PAGE_MAX)] = 100
 
 
-@router.post(DECLARATIONS_RESET.resolver_path, summary=DECLARATIONS_RESET.summary, tags=TAGS)
-def reset(request: ResetRequest) -> dict[str, Any]:
+@router.post(
+    DECLARATIONS_RESET.resolver_path,
+    summary=DECLARATIONS_RESET.summary,
+    tags=TAGS,
+    responses=answers(
+        DECLARATIONS_RESET,
+        {200: "what this page did, and the cursor of the next"},
+        400,
+        (409, "a declaration was saved at the same time by another request: send the same page again"),
+        422,
+    ),
+)
+def reset(request: ResetRequest) -> ResetPageAnswer:
     """Every current declaration back to defaults (nothing ticked), as a new version tagged with the reset.
 
     Paged so no request runs long; a retried page is harmless: declarations already tagged with this
     reset are left as they are.
     """
-    caller = principal(router)
-    reset_id = request.reset_id or str(uuid.uuid4())
-    page, cursor = declarations.current_owners(request.cursor, request.limit)
-    done = 0
-    for saved in page:
-        if saved.reset_id == reset_id:
-            continue
-        if saved.owner.startswith("EFF#"):
-            declarations.save_effecteur(
-                saved.owner.removeprefix("EFF#"),
-                rules.Declaration.defaults(),
-                by=caller.subject,
-                reset_id=reset_id,
-            )
-        else:
-            defaults = {**saved.content, "participates": False, "honour_two_hours_per_doctor": False}
-            declarations.save(saved.owner, defaults, by=caller.subject, reset_id=reset_id)
-        done += 1
-    return {"reset_id": reset_id, "reset": done, "seen": len(page), "cursor": cursor, "done": cursor is None}
+    page = service.reset_page(
+        runtime(router),
+        by=principal(router).subject,
+        reset_id=request.reset_id,
+        cursor=request.cursor,
+        limit=request.limit,
+    )
+    return ResetPageAnswer.of(page)

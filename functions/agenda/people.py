@@ -7,15 +7,12 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from sas_common.api import new_router, principal
-from sas_common.auth import Role
-from sas_common.effecteurs import delegates, store
-from sas_common.effecteurs.access import card_for
+from agenda.answers import RegulatorInfoAnswer, answers
+from sas_common.api import new_router, principal, runtime
+from sas_common.effecteurs import service
+from sas_common.effecteurs.delegates import Delegate, DelegateRequest
 from sas_common.effecteurs.model import RegulatorInfo
-from sas_common.errors import Conflict
 from sas_common.params import NationalIdPath
-from sas_common.participation import rules
-from sas_common.participation import store as declarations
 from sas_common.routes import DELEGATE_APPROVE, DELEGATE_REQUEST, REGULATOR_INFO_PUT
 
 router = new_router()
@@ -24,24 +21,46 @@ TAGS = ["effecteurs"]
 DelegateIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="the id answered by the request")]
 
 
-@router.put(REGULATOR_INFO_PUT.resolver_path, summary=REGULATOR_INFO_PUT.summary, tags=TAGS)
-def put_regulator_info(national_id: NationalIdPath, info: RegulatorInfo) -> dict[str, Any]:
-    caller = principal(router)
-    card_for(national_id, caller, REGULATOR_INFO_PUT.action_required)
-    declaration = declarations.current(national_id)
-    if caller.role is Role.EFFECTEUR and declaration is not None and rules.editor_synced(declaration):
-        raise Conflict(
-            "your slots come from your booking software: the territory writes your info for the regulator",
-            field="national_id",
-        )
-    store.update_regulator_info(national_id, info)
-    return {"national_id": national_id, "regulator_info": info.model_dump(mode="json")}
+@router.put(
+    REGULATOR_INFO_PUT.resolver_path,
+    summary=REGULATOR_INFO_PUT.summary,
+    tags=TAGS,
+    responses=answers(
+        REGULATOR_INFO_PUT,
+        {200: "the info for the regulator, as saved"},
+        400,
+        404,
+        (409, "the effecteur's slots come from their booking software: the territory writes this info"),
+        422,
+    ),
+)
+def put_regulator_info(national_id: NationalIdPath, info: RegulatorInfo) -> RegulatorInfoAnswer:
+    caller, rt = principal(router), runtime(router)
+    service.card_for(rt, national_id, caller, REGULATOR_INFO_PUT.action_required)
+    service.set_regulator_info(rt, caller, national_id, info)
+    return RegulatorInfoAnswer(national_id=national_id, regulator_info=info)
 
 
-@router.post(DELEGATE_REQUEST.resolver_path, summary=DELEGATE_REQUEST.summary, tags=TAGS)
-def request_delegate(national_id: NationalIdPath, wanted: delegates.DelegateRequest) -> Response[Any]:
-    card_for(national_id, principal(router), DELEGATE_REQUEST.action_required)
-    delegate, created = delegates.request(national_id, wanted)
+@router.post(
+    DELEGATE_REQUEST.resolver_path,
+    summary=DELEGATE_REQUEST.summary,
+    tags=TAGS,
+    responses=answers(
+        DELEGATE_REQUEST,
+        {
+            201: "the pending request, recorded (`approved_at` absent)",
+            200: "the same person was already requested: the request as stored",
+        },
+        400,
+        404,
+        422,
+        model=Delegate,
+    ),
+)
+def request_delegate(national_id: NationalIdPath, wanted: DelegateRequest) -> Response[Any]:
+    rt = runtime(router)
+    service.card_for(rt, national_id, principal(router), DELEGATE_REQUEST.action_required)
+    delegate, created = service.request_delegate(rt, national_id, wanted)
     return Response(
         status_code=201 if created else 200,
         content_type="application/json",
@@ -49,7 +68,18 @@ def request_delegate(national_id: NationalIdPath, wanted: delegates.DelegateRequ
     )
 
 
-@router.post(DELEGATE_APPROVE.resolver_path, summary=DELEGATE_APPROVE.summary, tags=TAGS)
-def approve_delegate(national_id: NationalIdPath, delegate_id: DelegateIdPath) -> dict[str, Any]:
-    card_for(national_id, principal(router), DELEGATE_APPROVE.action_required)
-    return delegates.approve(national_id, delegate_id).model_dump(mode="json", exclude_none=True)
+@router.post(
+    DELEGATE_APPROVE.resolver_path,
+    summary=DELEGATE_APPROVE.summary,
+    tags=TAGS,
+    responses=answers(
+        DELEGATE_APPROVE,
+        {200: "the delegate, approved"},
+        (404, "unknown effecteur, or no such delegate request (`field` names it)"),
+        422,
+    ),
+)
+def approve_delegate(national_id: NationalIdPath, delegate_id: DelegateIdPath) -> Delegate:
+    rt = runtime(router)
+    service.card_for(rt, national_id, principal(router), DELEGATE_APPROVE.action_required)
+    return service.approve_delegate(rt, national_id, delegate_id)

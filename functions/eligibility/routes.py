@@ -1,4 +1,5 @@
-"""Routes of the eligibility capability (they arrive with its issue; the function exists now)."""
+"""Routes of the eligibility capability: none yet (the function exists; docs/contract.md lists the planned
+routes)."""
 
 from __future__ import annotations
 

@@ -20,14 +20,13 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from ingest.answers import LOCATION, Appointment, fhir_answers
 from ingest.fhir_http import body_text, calling_editor, fhir_response
-from sas_common.api import new_router
+from sas_common.api import new_router, runtime
 from sas_common.errors import InvalidInput, NotFound
-from sas_common.fhir.appointment import AppointmentRecord, parse_appointment
-from sas_common.fhir.errors import RejectedAppointment
+from sas_common.fhir.appointment import parse_appointment
 from sas_common.fhir.outcome import IssueType, OutcomeIssue, Severity, operation_outcome
 from sas_common.fhir.resources import MODELS, read_resource
-from sas_common.ingest.apply import known_effecteur
 from sas_common.observability import logger
 from sas_common.orientations import appointments
 from sas_common.routes import FHIR_APPOINTMENT_CREATE, FHIR_APPOINTMENT_READ, FHIR_APPOINTMENT_UPDATE
@@ -35,16 +34,12 @@ from sas_common.routes import FHIR_APPOINTMENT_CREATE, FHIR_APPOINTMENT_READ, FH
 router = new_router()
 TAGS = ["fhir"]
 _ERRORS = "400: malformed FHIR; 422: a rule of flow INT_R03 (e.g. a doctor unknown to the directory)."
-
-
-def _record() -> AppointmentRecord:
-    record = parse_appointment(body_text(router))
-    if not known_effecteur(record.national_id):
-        raise RejectedAppointment(
-            f"the doctor {record.national_id} is not in the platform's directory",
-            field="Appointment.participant",
-        )
-    return record
+# What writing a record can answer besides its success.
+WRITE_ERRORS = {
+    400: "not a FHIR resource, or a malformed Appointment",
+    409: "the record was changed at the same time: send it again",
+    422: "a rule of flow INT_R03 is broken (e.g. a doctor unknown to the directory): `expression` names it",
+}
 
 
 def _answer(stored: appointments.Stored, message: str) -> Response[str]:
@@ -56,14 +51,20 @@ def _answer(stored: appointments.Stored, message: str) -> Response[str]:
 @router.post(
     FHIR_APPOINTMENT_CREATE.resolver_path,
     summary=FHIR_APPOINTMENT_CREATE.summary,
-    description="Body: an Appointment (interop.md, INT_R03). 201 + Location; a replay: 200, same Location. "
-    + _ERRORS,
+    description="Body: an Appointment (docs/interop.md, INT_R03). 201 + Location; a replay: 200, same "
+    "Location. " + _ERRORS,
     tags=TAGS,
+    responses=fhir_answers(
+        FHIR_APPOINTMENT_CREATE,
+        {201: "the record created", 200: "a replay: the record exists, nothing written"},
+        WRITE_ERRORS,
+        headers=LOCATION,
+    ),
 )
 def create() -> Response[str]:
     editor = calling_editor(router, FHIR_APPOINTMENT_CREATE)
-    record = _record()
-    stored = appointments.create(editor.id, record)
+    record = parse_appointment(body_text(router))
+    stored = appointments.create(runtime(router), editor.id, record)
     logger.info(
         "appointment record",
         extra={"editor": editor.id, "record_created": stored.created, "status": stored.status},
@@ -77,6 +78,16 @@ def create() -> Response[str]:
     description="Query `identifier=<system>|<value>` (the editor's business identifier, as in the body). "
     "200 + Location; 201 when it creates the record. " + _ERRORS,
     tags=TAGS,
+    responses=fhir_answers(
+        FHIR_APPOINTMENT_UPDATE,
+        {200: "the record updated (or unchanged)", 201: "no record had that identifier: created"},
+        {
+            **WRITE_ERRORS,
+            400: "no `identifier=<system>|<value>` in the query, or not the body's; not a FHIR resource, "
+            "or a malformed Appointment",
+        },
+        headers=LOCATION,
+    ),
 )
 def update() -> Response[str]:
     editor = calling_editor(router, FHIR_APPOINTMENT_UPDATE)
@@ -84,12 +95,12 @@ def update() -> Response[str]:
     system, separator, value = wanted.partition("|")
     if not separator or not system or not value:
         raise InvalidInput("the query must name the record: ?identifier=<system>|<value>", field="identifier")
-    record = _record()
+    record = parse_appointment(body_text(router))
     if (record.identifier.system, record.identifier.value) != (system, value):
         raise InvalidInput(
             "the Appointment's identifier is not the one in the query", field="Appointment.identifier"
         )
-    stored = appointments.upsert(editor.id, record)
+    stored = appointments.upsert(runtime(router), editor.id, record)
     logger.info(
         "appointment record",
         extra={
@@ -108,10 +119,19 @@ def update() -> Response[str]:
     description="The record a create's Location names, as an Appointment (`meta.versionId` counts its "
     "changes); 404 OperationOutcome for an unknown id or another editor's record.",
     tags=TAGS,
+    responses=fhir_answers(
+        FHIR_APPOINTMENT_READ,
+        {200: "the record"},
+        {
+            400: "the id is not one a Location carries (32 hexadecimal digits)",
+            404: "no record with this id among the calling editor's",
+        },
+        model=Appointment,
+    ),
 )
 def read(appointment_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]) -> Response[str]:
     editor = calling_editor(router, FHIR_APPOINTMENT_READ)
-    item = appointments.load_by_id(editor.id, appointment_id)
+    item = appointments.load_by_id(runtime(router), editor.id, appointment_id)
     if item is None:
         raise NotFound(
             f"no appointment record {appointment_id} of editor {editor.id}", field="appointment_id"

@@ -11,32 +11,32 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ingest.routes import ROUTERS
 from sas_common.api import http_function
+from sas_common.entrypoints import job_function
 from sas_common.ingest.dispatch import DroppedMessage, dispatch_all, read_message, work
 from sas_common.ingest.report import report_batch, report_dispatch
 from sas_common.jobs import EXPIRE_SLOTS, POLL_EDITORS
 from sas_common.observability import logger, metrics
-from sas_common.settings import get_settings
+from sas_common.runtime import Runtime
 from sas_common.slots.expiry import expire_slots
 
 app, lambda_handler = http_function(*ROUTERS)
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def expire_slots_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    summary = expire_slots(datetime.now(UTC))
+@job_function
+def expire_slots_handler(rt: Runtime, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    summary = expire_slots(rt, datetime.now(UTC))
     metrics.add_metric(name="SlotsExpired", unit="Count", value=summary.expired)
     metrics.add_metric(name="ExpiryItemsRead", unit="Count", value=summary.items_read)
     logger.info("slots expired", extra={"job": EXPIRE_SLOTS.name, **summary.as_dict()})
     return summary.as_dict()
 
 
-@logger.inject_lambda_context(clear_state=True)
-def poll_dispatch_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@job_function(flush_metrics=False)
+def poll_dispatch_handler(rt: Runtime, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Each editor's schedule sends `{"editor_id": ...}`; an event without one dispatches every editor."""
     editor_id = event.get("editor_id") if isinstance(event, dict) else None
-    runs = dispatch_all(get_settings().territory, datetime.now(UTC), editor_id)
+    runs = dispatch_all(rt, datetime.now(UTC), editor_id)
     for run in runs:
         report_dispatch(run.editor_id, run.batches, skipped=run.skipped is not None)
     summaries = [run.as_dict() for run in runs]
@@ -44,23 +44,23 @@ def poll_dispatch_handler(event: dict[str, Any], context: LambdaContext) -> dict
     return {"runs": summaries}
 
 
-def _poll_record(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
-    now = datetime.now(UTC)
-    try:
-        message, editor = read_message(record.body, get_settings().territory, now)
-    except DroppedMessage as dropped:
-        logger.error("poll message dropped", extra={"message_id": record.message_id, "reason": str(dropped)})
-        return
-
-    def time_left() -> float:
-        return lambda_context.get_remaining_time_in_millis() / 1000 if lambda_context else float("inf")
-
-    summary, counted = work(message, editor, now, time_left)
-    if counted:
-        report_batch(summary, message.run_id)
-
-
-@logger.inject_lambda_context(clear_state=True)
-def poll_worker_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@job_function(flush_metrics=False)
+def poll_worker_handler(rt: Runtime, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """SQS worker: one poll batch per message; a crash fails that message only (partial batch response)."""
-    return dict(process_partial_response(event, _poll_record, processor, context))
+
+    def poll_record(record: SQSRecord) -> None:
+        now = datetime.now(UTC)
+        try:
+            message, editor = read_message(record.body, rt.territory, now)
+        except DroppedMessage as dropped:
+            logger.error(
+                "poll message dropped", extra={"message_id": record.message_id, "reason": str(dropped)}
+            )
+            return
+        summary, counted = work(
+            rt, message, editor, now, lambda: context.get_remaining_time_in_millis() / 1000
+        )
+        if counted:
+            report_batch(summary, message.run_id)
+
+    return dict(process_partial_response(event, poll_record, processor, context))

@@ -1,4 +1,5 @@
-"""Routes of the search capability (they arrive with its issue; the function and its wiring exist now)."""
+"""Routes of the search capability: none yet (the function and its wiring exist; docs/contract.md lists
+the planned routes)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,6 @@ import boto3
 from moto import mock_aws
 from moto.core.config import DefaultConfig
 
-from sas_common import storage
 from sas_common.queues import QUEUES, QueueDef
 from sas_common.tables import TABLES, TableDef
 
@@ -103,7 +102,6 @@ class LocalAws:
     def start(self) -> LocalAws:
         os.environ.update(FAKE_CREDENTIALS)
         self._mock.start()
-        storage.reset_clients()
         client = boto3.client("dynamodb", region_name=REGION)
         for table in TABLES:
             name = self.table_names[table.logical_name]
@@ -132,4 +130,3 @@ class LocalAws:
 
     def stop(self) -> None:
         self._mock.stop()
-        storage.reset_clients()

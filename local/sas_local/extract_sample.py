@@ -1,4 +1,5 @@
-"""Synthetic national directory extracts (RPPS format, interop.md) for the tests, the benchmark and demos.
+"""Synthetic national directory extracts (RPPS format, docs/interop.md) for the tests, the benchmark and
+demos.
 
 `extract_line` writes one line from a few named values (every other column empty); `synthetic_extract`
 writes a whole file of doctors spread over departments, several activity lines each, sorted by identifier

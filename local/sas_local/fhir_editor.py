@@ -1,4 +1,5 @@
-"""A local FHIR server standing in for an editor (interop.md), for `make run` and the tests; never deployed.
+"""A local FHIR server standing in for an editor (docs/interop.md), for `make run` and the tests; never
+deployed.
 
 It answers the two searches the platform sends, from a catalogue the caller fills:
 - `GET /fhir/Slot?...schedule.actor:Practitioner.identifier=...` (flows INT_R01/INT_R04, up to 25 ids), and

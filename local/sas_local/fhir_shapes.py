@@ -1,4 +1,4 @@
-"""Resources shaped as editors send them under the ANS SAS guide (interop.md), as plain JSON dicts.
+"""Resources shaped as editors send them under the ANS SAS guide (docs/interop.md), as plain JSON dicts.
 
 Used by the local editor double (`sas_local.fhir_editor`) and by the tests' samples; never deployed.
 Each builder writes what the guide's examples write: profiles, typed identifiers, a contained Location.

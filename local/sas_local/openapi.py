@@ -75,12 +75,13 @@ def _describe_access(operation: dict[str, Any], route: Route) -> None:
         return
     operation["security"] = [{SECURITY_SCHEME: []}]
     operation["x-sas-action"] = route.action.value
-    operation.setdefault("responses", {}).update(
-        {
-            "401": {"description": "no token, or an invalid or expired one"},
-            "403": {"description": "the caller's role or ownership does not allow this action"},
-        }
-    )
+    responses = operation.setdefault("responses", {})
+    access = {
+        "401": "no token, or an invalid or expired one",
+        "403": "the caller's role or ownership does not allow this action",
+    }
+    for status, description in access.items():  # the route's own answer (its body schema) is kept
+        responses[status] = {**responses.get(status, {}), "description": description}
 
 
 def render() -> str:

@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sas_common import settings
 from sas_common.capabilities import API_ENTRYPOINT, FUNCTIONS, Capability
-from sas_common.ingest import runs
 from sas_common.jobs import JOBS, POLL_EDITORS, Job, schedules
 from sas_common.observability import logger
 from sas_common.queues import QUEUES
+from sas_common.runtime import Runtime
 from sas_common.settings import function_environment
 from sas_common.territory import TerritoryConfig, load_territory, territory_path
 from sas_local import moto_adaptations
@@ -67,19 +66,21 @@ class LocalPlatform:
         self.event_sources: dict[str, LocalEventSource] = {}
         self._event_loop: EventSourceLoop | None = None
         self._saved_environment: dict[str, str | None] = {}
+        self._runtime: Runtime | None = None
         self.seeded = 0
 
     def start(self) -> LocalPlatform:
         moto_adaptations.install()
         self.aws.start()
         self._set_environment()  # after start: the queue URLs are moto's
+        self._runtime = Runtime.from_environment()
         self._register_functions()
         self.event_sources = {
             queue.logical_name: LocalEventSource(queue, self.aws.queue_urls[queue.logical_name])
             for queue in QUEUES
         }
         if self.seed:
-            self.seeded = seed_demo()
+            self.seeded = seed_demo(self.runtime)
         if self.run_schedules:
             self.scheduler.start()
             self._event_loop = EventSourceLoop(list(self.event_sources.values()))
@@ -93,6 +94,14 @@ class LocalPlatform:
             self._event_loop.stop()
         self.aws.stop()
         self._restore_environment()
+
+    @property
+    def runtime(self) -> Runtime:
+        """The platform's own runtime (seeding, reading what jobs recorded; tests use it too), made like a
+        function's, on the same environment; each function has its own."""
+        if self._runtime is None:
+            raise RuntimeError("the platform is not started")
+        return self._runtime
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         return self.gateway.handle(request)
@@ -108,7 +117,7 @@ class LocalPlatform:
             return summary
         self.event_sources[job.fills_queue.logical_name].drain()
         if job is POLL_EDITORS:
-            summary["runs"] = [_run_outcome(run) for run in summary.get("runs", [])]
+            summary["runs"] = [_run_outcome(self.runtime, run) for run in summary.get("runs", [])]
         return summary
 
     def _set_environment(self) -> None:
@@ -119,7 +128,6 @@ class LocalPlatform:
         for name, value in environment.items():
             self._saved_environment.setdefault(name, os.environ.get(name))
             os.environ[name] = value
-        settings.get_settings.cache_clear()
         # The shared logger was made at import, before this environment existed: give it what it reads.
         logger.setLevel(environment["POWERTOOLS_LOG_LEVEL"])
         logger.append_keys(service=environment["POWERTOOLS_SERVICE_NAME"])
@@ -133,7 +141,6 @@ class LocalPlatform:
             else:
                 os.environ[name] = value
         self._saved_environment.clear()
-        settings.get_settings.cache_clear()
 
     def _register_functions(self) -> None:
         """Each capability's entry point and each job's, under the names state machines refer to."""
@@ -144,11 +151,11 @@ class LocalPlatform:
             REGISTRY.register(job_function_name(job.name), _job_entrypoint(job))
 
 
-def _run_outcome(dispatched: dict[str, Any]) -> dict[str, Any]:
+def _run_outcome(rt: Runtime, dispatched: dict[str, Any]) -> dict[str, Any]:
     """A dispatched run with what its batches did (`sas_common.ingest.runs`); a run not dispatched as is."""
     if not dispatched.get("run_id"):
         return dispatched
-    stored = runs.load_run(dispatched["editor_id"], dispatched["run_id"]) or {}
+    stored = rt.state.load_run(dispatched["editor_id"], dispatched["run_id"]) or {}
     return {**dispatched, **stored}
 
 

@@ -8,11 +8,10 @@ from sas_common.agenda import service
 from sas_common.agenda.model import AvailabilityInput
 from sas_common.agenda.service import local_today
 from sas_common.auth import Principal, Role
-from sas_common.effecteurs import store
 from sas_common.effecteurs.model import Effecteur, Place, Position, RegulatorInfo
-from sas_common.participation import store as participation
+from sas_common.participation import service as participation
 from sas_common.participation.rules import Declaration, Modality
-from sas_common.settings import get_settings
+from sas_common.runtime import Runtime
 from sas_common.territory import EditorConfig, EditorKind, TerritoryConfig
 
 DEMO_EFFECTEURS: tuple[tuple[Effecteur, list[Place]], ...] = (
@@ -81,24 +80,28 @@ def editor_synced_effecteur(territory: TerritoryConfig) -> tuple[str, EditorConf
     return (DEMO_EFFECTEURS[1][0].national_id, editor) if editor else None
 
 
-def seed_demo(now: datetime | None = None) -> int:
+def seed_demo(rt: Runtime, now: datetime | None = None) -> int:
     """The demo effecteurs; MARTIN declares participation without software and opens a weekday agenda
     (slots every 20 min, 09:00–12:00, from today), so search has manual slots from the first start;
     BERNARD declares the territory's first individual-doctor editor, whose slots a poll brings."""
     now = now or datetime.now(UTC)
     for effecteur, places in DEMO_EFFECTEURS:
-        store.put_effecteur(effecteur, places)
+        rt.effecteurs.put_effecteur(effecteur, places)
+    cards = {
+        effecteur.national_id: rt.effecteurs.load_card(effecteur.national_id)
+        for effecteur, _ in DEMO_EFFECTEURS
+    }
     martin = DEMO_EFFECTEURS[0][0].national_id
+    card = cards[martin]
+    assert card is not None
     declaration = Declaration(
         participates=True, modality=Modality.INDIVIDUAL, uses_interfaced_software=False, honour_two_hours=True
     )
-    participation.save_effecteur(martin, declaration, by="seed")
-    card = store.load_card(martin)
-    assert card is not None
+    participation.declare(rt, card, declaration, by="seed")
     agenda = AvailabilityInput.model_validate(
         {
             "place_id": "p1",
-            "date": local_today(now).isoformat(),
+            "date": local_today(rt, now).isoformat(),
             "start": "09:00",
             "end": "12:00",
             "mode": "slots",
@@ -107,12 +110,15 @@ def seed_demo(now: datetime | None = None) -> int:
             "recurrence_weekdays": [0, 1, 2, 3, 4],
         }
     )
-    service.create(card, Principal(martin, Role.EFFECTEUR), agenda, now=now, idempotency_key="demo-seed")
-    synced = editor_synced_effecteur(get_settings().territory)
+    service.create(rt, card, Principal(martin, Role.EFFECTEUR), agenda, now=now, idempotency_key="demo-seed")
+    synced = editor_synced_effecteur(rt.territory)
     if synced is not None:
         bernard, editor = synced
-        participation.save_effecteur(
-            bernard,
+        bernard_card = cards[bernard]
+        assert bernard_card is not None
+        participation.declare(
+            rt,
+            bernard_card,
             Declaration(
                 participates=True,
                 modality=Modality.INDIVIDUAL,

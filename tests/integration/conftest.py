@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
 from sas_common.ingest import client
+from sas_common.runtime import Runtime
 from sas_local.fhir_editor import FakeEditor
 from support import TerritoryEditors
 
@@ -33,5 +33,5 @@ def now() -> datetime:
 
 
 @pytest.fixture
-def territory_editors(platform: Any, monkeypatch: pytest.MonkeyPatch) -> TerritoryEditors:
-    return TerritoryEditors(monkeypatch)
+def territory_editors(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> TerritoryEditors:
+    return TerritoryEditors(rt, monkeypatch)

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from sas_common.auth import Role
-from sas_common.effecteurs import delegates
+from sas_common.effecteurs import delegates, service
 from sas_common.routes import ROUTES, Route
+from sas_local.platform import LocalPlatform
 from support import Client, new_effecteur
 
 E, D, SM, REG, ADM, ED = (
@@ -25,7 +26,7 @@ E, D, SM, REG, ADM, ED = (
 )
 EFF = "/effecteurs/{national_id}"
 
-# Who may call each route (contract.md "who" column, and the authorization paragraph).
+# Who may call each route (docs/contract.md "who" column, and auth.POLICY).
 ALLOWED: dict[str, set[Role]] = {
     f"GET {EFF}": {E, D, SM, REG, ADM},
     "POST /directory/imports": {ADM},
@@ -53,13 +54,15 @@ def test_the_table_covers_every_protected_agenda_route() -> None:
 
 
 @pytest.fixture(scope="module")
-def doctor(platform: Any) -> str:
-    national_id = new_effecteur(structure_ids=[STRUCTURE])
-    created, _ = delegates.request(
+def doctor(platform: LocalPlatform) -> str:
+    rt = platform.runtime
+    national_id = new_effecteur(rt, structure_ids=[STRUCTURE])
+    created, _ = service.request_delegate(
+        rt,
         national_id,
         delegates.DelegateRequest(last_name="D", first_name="D", city="Toulouse", email=DELEGATE_EMAIL),
     )
-    delegates.approve(national_id, created.id)
+    service.approve_delegate(rt, national_id, created.id)
     return national_id
 
 

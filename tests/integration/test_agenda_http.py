@@ -11,18 +11,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sas_common import storage
-from sas_common.agenda import store as agenda_store
 from sas_common.agenda.weekly import iso_week
 from sas_common.effecteurs import delegates
-from sas_common.effecteurs import store as effecteurs_store
+from sas_common.effecteurs import service as effecteurs_service
 from sas_common.effecteurs.model import Effecteur, Place, Position
-from sas_common.participation import store as participation_store
+from sas_common.participation import service as participation_service
 from sas_common.participation.rules import Declaration, Modality
+from sas_common.runtime import Runtime
 from sas_common.slots.keys import MANUAL_SOURCE
-from sas_common.slots.store import window_items
-from sas_common.tables import EFFECTEURS
-from sas_local.platform import LocalPlatform
+from sas_common.stores.effecteurs import SERIES_PREFIX
+from sas_common.tables import EFFECTEURS, PK, SK, effecteur_pk
 from support import Client, new_effecteur
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -39,10 +37,10 @@ def tomorrow() -> dt.date:
 
 
 @pytest.fixture
-def doctor(platform: LocalPlatform) -> str:
+def doctor(rt: Runtime) -> str:
     """A fresh effecteur: p1 in Toulouse (structure STRUCTURE), p2 in Blagnac (OTHER_STRUCTURE)."""
-    national_id = new_effecteur(structure_ids=[STRUCTURE])
-    effecteurs_store.put_effecteur(
+    national_id = new_effecteur(rt, structure_ids=[STRUCTURE])
+    rt.effecteurs.put_effecteur(
         Effecteur(national_id=national_id, last_name="TEST", first_name="Test", profession_code="10"),
         [
             Place(
@@ -89,9 +87,9 @@ def agenda(client: Client, doctor: str, token: str, first: dt.date, last: dt.dat
     return occurrences
 
 
-def manual_slots(doctor: str) -> list[dict[str, Any]]:
+def manual_slots(rt: Runtime, doctor: str) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
-    return window_items(MANUAL_SOURCE, doctor, now - timedelta(days=2), now + timedelta(days=10))
+    return rt.slots.window_items(MANUAL_SOURCE, doctor, now - timedelta(days=2), now + timedelta(days=10))
 
 
 def next_dst_change(after: dt.date) -> dt.date:
@@ -124,11 +122,11 @@ def test_a_weekly_10_00_stays_10_00_local_across_the_dst_change(client: Client, 
     assert all(o["availability_id"] == created["id"] and o["active"] and o["recurring"] for o in found)
 
 
-def test_a_new_availability_is_materialised_into_slots(client: Client, doctor: str) -> None:
+def test_a_new_availability_is_materialised_into_slots(client: Client, rt: Runtime, doctor: str) -> None:
     token = client.token("effecteur", doctor)
     created = create(client, doctor, token)
 
-    slots = manual_slots(doctor)
+    slots = manual_slots(rt, doctor)
 
     assert len(slots) == 4  # 10:00–11:00 in 15-minute slots
     assert {s["availability_id"] for s in slots} == {created["id"]}
@@ -140,14 +138,14 @@ def test_a_new_availability_is_materialised_into_slots(client: Client, doctor: s
     assert (occurrence["mode"], occurrence["slot_minutes"], occurrence["place_id"]) == ("slots", 15, "p1")
 
 
-def test_a_range_is_one_slot_with_its_capacity(client: Client, doctor: str) -> None:
+def test_a_range_is_one_slot_with_its_capacity(client: Client, rt: Runtime, doctor: str) -> None:
     token = client.token("effecteur", doctor)
     create(client, doctor, token, mode="range", slot_minutes=None, capacity=5, walk_in=True)
-    [slot] = manual_slots(doctor)
+    [slot] = manual_slots(rt, doctor)
     assert (slot["mode"], slot["capacity"], slot["booked"], slot["walk_in"]) == ("range", 5, 0, True)
 
 
-def test_edit_then_delete_one_occurrence_then_the_series(client: Client, doctor: str) -> None:
+def test_edit_then_delete_one_occurrence_then_the_series(client: Client, rt: Runtime, doctor: str) -> None:
     token = client.token("effecteur", doctor)
     day = tomorrow()
     after = day + timedelta(days=1)
@@ -171,23 +169,23 @@ def test_edit_then_delete_one_occurrence_then_the_series(client: Client, doctor:
         ["domicile"],
         True,
     )
-    moved = [s for s in manual_slots(doctor) if s["start"].startswith(str(after))]
+    moved = [s for s in manual_slots(rt, doctor) if s["start"].startswith(str(after))]
     assert len(moved) == 8  # 09:00–11:00
     assert all("tele_day" not in s and s["consultation_types"] == ["domicile"] for s in moved)
 
     deleted = client.request("DELETE", f"{path}?scope=occurrence&date={day}", token=token)
     assert deleted.status == 204
     assert [o["date"] for o in agenda(client, doctor, token, day, after)] == [after.isoformat()]
-    assert not [s for s in manual_slots(doctor) if s["start"].startswith(str(day))]
+    assert not [s for s in manual_slots(rt, doctor) if s["start"].startswith(str(day))]
     assert client.request("DELETE", f"{path}?scope=occurrence&date={day}", token=token).status == 204  # again
 
     assert client.request("DELETE", f"{path}?scope=series", token=token).status == 204
     assert agenda(client, doctor, token, day, day + timedelta(days=6)) == []
-    assert manual_slots(doctor) == []
+    assert manual_slots(rt, doctor) == []
     assert client.request("DELETE", f"{path}?scope=series", token=token).status == 404
 
 
-def test_a_series_edit_changes_the_coming_days(client: Client, doctor: str) -> None:
+def test_a_series_edit_changes_the_coming_days(client: Client, rt: Runtime, doctor: str) -> None:
     token = client.token("effecteur", doctor)
     created = create(client, doctor, token, recurrence_weekdays=list(range(7)))
     path = f"/effecteurs/{doctor}/availabilities/{created['id']}?scope=series"
@@ -201,7 +199,7 @@ def test_a_series_edit_changes_the_coming_days(client: Client, doctor: str) -> N
     assert {
         o["end"][11:16] for o in agenda(client, doctor, token, tomorrow(), tomorrow() + timedelta(days=3))
     } == {"12:00"}
-    assert {s["end"][11:16] for s in manual_slots(doctor)} >= {"10:30", "11:00"}  # 30-minute slots now
+    assert {s["end"][11:16] for s in manual_slots(rt, doctor)} >= {"10:30", "11:00"}  # 30-minute slots now
 
 
 @pytest.mark.parametrize(
@@ -263,7 +261,9 @@ def test_malformed_json_is_400(client: Client, doctor: str) -> None:
     assert response.status == 400
 
 
-def test_a_replayed_create_with_an_idempotency_key_answers_the_first(client: Client, doctor: str) -> None:
+def test_a_replayed_create_with_an_idempotency_key_answers_the_first(
+    client: Client, rt: Runtime, doctor: str
+) -> None:
     token = client.token("effecteur", doctor)
     path = f"/effecteurs/{doctor}/availabilities"
     key = {"idempotency-key": "create-1"}
@@ -271,12 +271,12 @@ def test_a_replayed_create_with_an_idempotency_key_answers_the_first(client: Cli
     again = client.post(path, token=token, json_body=body(tomorrow()), headers=key)
     assert (first.status, again.status) == (201, 201)
     assert first.json()["id"] == again.json()["id"]
-    assert len(agenda_store.list_series(doctor)) == 1
+    assert len(rt.effecteurs.list_series(doctor)) == 1
     other = client.post(path, token=token, json_body=body(tomorrow(), start="08:00"), headers=key)
     assert (other.status, other.json()["rule"]) == (409, "idempotency_key_reused")
     without_key = client.post(path, token=token, json_body=body(tomorrow()))
     assert without_key.status == 201  # overlapping availabilities are allowed
-    assert len(agenda_store.list_series(doctor)) == 2
+    assert len(rt.effecteurs.list_series(doctor)) == 2
 
 
 def unavailability(client: Client, doctor: str, token: str, place: str = "p1", **payload: Any) -> Any:
@@ -286,13 +286,13 @@ def unavailability(client: Client, doctor: str, token: str, place: str = "p1", *
 
 
 def test_an_unavailability_hides_occurrences_and_slots_until_it_is_lifted(
-    client: Client, doctor: str
+    client: Client, rt: Runtime, doctor: str
 ) -> None:
     token = client.token("effecteur", doctor)
     day = tomorrow()
     create(client, doctor, token, day=day, recurrence_weekdays=list(range(7)))
     create(client, doctor, token, day=day, place_id="p2")
-    assert len(manual_slots(doctor)) == 3 * 4 + 4  # p1: the window's days from tomorrow, p2: one
+    assert len(manual_slots(rt, doctor)) == 3 * 4 + 4  # p1: the window's days from tomorrow, p2: one
 
     period = unavailability(
         client, doctor, token, periods=[{"from": str(day), "to": str(day + timedelta(days=1))}]
@@ -306,18 +306,18 @@ def test_an_unavailability_hides_occurrences_and_slots_until_it_is_lifted(
         (str(day + timedelta(days=1)), "p1", False),
         (str(day + timedelta(days=2)), "p1", True),  # reactivated after the period
     ]
-    assert {s["place_id"] for s in manual_slots(doctor) if s["start"].startswith(str(day))} == {"p2"}
+    assert {s["place_id"] for s in manual_slots(rt, doctor) if s["start"].startswith(str(day))} == {"p2"}
     card = client.get(f"/effecteurs/{doctor}", token=client.token("regulator", "r")).json()
     assert [u["place_id"] for u in card["unavailabilities"]] == ["p1"]
 
     indefinite = unavailability(client, doctor, token, indefinite=True)
     assert indefinite.status == 200
     assert indefinite.json()["since"] is not None
-    assert {s["place_id"] for s in manual_slots(doctor)} == {"p2"}
+    assert {s["place_id"] for s in manual_slots(rt, doctor)} == {"p2"}
 
     lifted = unavailability(client, doctor, token, indefinite=False, periods=[])
     assert lifted.json() == {"place_id": "p1", "indefinite": False, "since": None, "periods": []}
-    assert len(manual_slots(doctor)) == 3 * 4 + 4
+    assert len(manual_slots(rt, doctor)) == 3 * 4 + 4
     assert all(o["active"] for o in agenda(client, doctor, token, day, day + timedelta(days=2)))
 
 
@@ -346,7 +346,7 @@ def test_an_unavailability_of_an_unknown_place_is_404(client: Client, doctor: st
     assert (response.status, response.json()["field"]) == (404, "place_id")
 
 
-def test_the_current_weeks_visible_hours_are_recorded(client: Client, doctor: str) -> None:
+def test_the_current_weeks_visible_hours_are_recorded(client: Client, rt: Runtime, doctor: str) -> None:
     token = client.token("effecteur", doctor)
     create(
         client, doctor, token, day=today(), recurrence_weekdays=list(range(7)), end="12:00", slot_minutes=30
@@ -363,15 +363,18 @@ def test_the_current_weeks_visible_hours_are_recorded(client: Client, doctor: st
         slot_minutes=None,
         capacity=2,
     )  # overlaps the first by an hour
-    week = agenda_store.load_week(doctor, iso_week(today()))
+    week = rt.participations.load_week(doctor, iso_week(today()))
     assert week is not None
     assert week["visible_minutes"] == 3 * 60 * (7 - today().weekday())
 
 
-def test_an_editor_synced_effecteur_is_refused_the_manual_agenda(client: Client, doctor: str) -> None:
+def test_an_editor_synced_effecteur_is_refused_the_manual_agenda(
+    client: Client, rt: Runtime, doctor: str
+) -> None:
     token = client.token("effecteur", doctor)
     created = create(client, doctor, token)
-    participation_store.save_effecteur(
+    participation_service.save_effecteur(
+        rt,
         doctor,
         Declaration(
             participates=True,
@@ -392,7 +395,7 @@ def test_an_editor_synced_effecteur_is_refused_the_manual_agenda(client: Client,
     assert client.request("DELETE", f"{path}?scope=series", token=token).status == 204  # clearing is allowed
 
 
-def test_who_may_do_what(client: Client, doctor: str) -> None:
+def test_who_may_do_what(client: Client, rt: Runtime, doctor: str) -> None:
     path = f"/effecteurs/{doctor}/availabilities"
     own = client.token("effecteur", doctor)
     created = create(client, doctor, own)
@@ -411,11 +414,11 @@ def test_who_may_do_what(client: Client, doctor: str) -> None:
     email = f"delegate-{doctor}@example.org"
     delegate = client.token("delegate", email)
     assert client.post(path, token=delegate, json_body=body(tomorrow())).status == 403  # no request yet
-    request, _ = delegates.request(
-        doctor, delegates.DelegateRequest(last_name="D", first_name="D", city="Toulouse", email=email)
+    request, _ = effecteurs_service.request_delegate(
+        rt, doctor, delegates.DelegateRequest(last_name="D", first_name="D", city="Toulouse", email=email)
     )
     assert client.post(path, token=delegate, json_body=body(tomorrow())).status == 403  # not approved
-    delegates.approve(doctor, request.id)
+    effecteurs_service.approve_delegate(rt, doctor, request.id)
     assert client.post(path, token=delegate, json_body=body(tomorrow())).status == 201
 
     manager = client.token("structure_manager", "m-1", structure_id=STRUCTURE)
@@ -445,14 +448,15 @@ def test_the_agenda_span_is_bounded(client: Client, doctor: str) -> None:
     assert (missing.status, missing.json()["field"]) == (422, "from")
 
 
-def test_the_series_item_is_written_whole_with_its_version(client: Client, doctor: str) -> None:
+def test_the_series_item_is_written_whole_with_its_version(client: Client, rt: Runtime, doctor: str) -> None:
     token = client.token("effecteur", doctor)
     created = create(client, doctor, token, recurrence_weekdays=[0, 1, 2, 3, 4, 5, 6])
     path = f"/effecteurs/{doctor}/availabilities/{created['id']}"
     client.request(
         "PATCH", f"{path}?scope=occurrence&date={tomorrow()}", token=token, json_body={"end": "10:30"}
     )
-    item = storage.table(EFFECTEURS).get_item(Key=agenda_store.series_key(doctor, created["id"]))["Item"]
+    key = {PK: effecteur_pk(doctor), SK: SERIES_PREFIX + created["id"]}
+    item = rt.aws.dynamodb.Table(rt.settings.table_name(EFFECTEURS)).get_item(Key=key)["Item"]
     assert item["version"] == 2
     assert item["agenda_pk"] == "AGENDA"
     assert item["changes"] == {

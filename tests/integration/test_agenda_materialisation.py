@@ -10,16 +10,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sas_common import storage
-from sas_common.agenda import store as agenda_store
 from sas_common.agenda.materialise import materialise_due
 from sas_common.agenda.model import Schedule, Series
 from sas_common.effecteurs.model import Position
+from sas_common.runtime import Runtime
 from sas_common.slots.keys import MANUAL_SOURCE
 from sas_common.slots.model import ConsultationType, Slot, SlotMode
-from sas_common.slots.store import replace_owners, replace_slots, window_items
-from sas_common.tables import EFFECTEURS, PLATFORM_STATE, SLOTS
-from sas_local.platform import LocalPlatform
+from sas_common.stores.effecteurs import SERIES_PREFIX
+from sas_common.stores.platform_state import cursor_key
+from sas_common.tables import EFFECTEURS, PK, PLATFORM_STATE, SK, SLOTS, effecteur_pk
 from support import Client, new_effecteur
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -28,8 +27,8 @@ TOULOUSE = Position(lat=43.6045, lon=1.4440)
 
 
 @pytest.fixture
-def doctor(platform: LocalPlatform) -> str:
-    return new_effecteur()
+def doctor(rt: Runtime) -> str:
+    return new_effecteur(rt)
 
 
 def editor_slot(national_id: str, start: datetime, key: str, **fields: object) -> Slot:
@@ -49,17 +48,17 @@ def editor_slot(national_id: str, start: datetime, key: str, **fields: object) -
     return Slot.model_validate(values)
 
 
-def test_replace_slots_writes_only_what_changed(doctor: str) -> None:
+def test_replace_slots_writes_only_what_changed(rt: Runtime, doctor: str) -> None:
     base = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
     end = base + timedelta(days=2)
     first = [editor_slot(doctor, base + timedelta(minutes=15 * i), f"s{i}") for i in range(4)]
-    assert replace_slots(EDITOR, doctor, base, end, first).as_dict() == {
+    assert rt.slots.replace_slots(EDITOR, doctor, base, end, first).as_dict() == {
         "put": 4,
         "updated": 0,
         "deleted": 0,
         "unchanged": 0,
     }
-    assert replace_slots(EDITOR, doctor, base, end, first).as_dict() == {
+    assert rt.slots.replace_slots(EDITOR, doctor, base, end, first).as_dict() == {
         "put": 0,
         "updated": 0,
         "deleted": 0,
@@ -68,7 +67,7 @@ def test_replace_slots_writes_only_what_changed(doctor: str) -> None:
 
     # A booking marked on s1 (booking state) survives a change of its content.
     s1_key = first[1].key
-    storage.table(SLOTS).update_item(
+    rt.aws.dynamodb.Table(rt.settings.table_name(SLOTS)).update_item(
         Key=s1_key, UpdateExpression="SET booked = :one", ExpressionAttributeValues={":one": 1}
     )
     second = [
@@ -79,52 +78,54 @@ def test_replace_slots_writes_only_what_changed(doctor: str) -> None:
         first[2],
         editor_slot(doctor, base + timedelta(hours=5), "s9"),
     ]
-    assert replace_slots(EDITOR, doctor, base, end, second).as_dict() == {
+    assert rt.slots.replace_slots(EDITOR, doctor, base, end, second).as_dict() == {
         "put": 1,
         "updated": 1,
         "deleted": 1,
         "unchanged": 2,
     }
-    items = {item["slot_key"]: item for item in window_items(EDITOR, doctor, base, end)}
+    items = {item["slot_key"]: item for item in rt.slots.window_items(EDITOR, doctor, base, end)}
     assert set(items) == {"s0", "s1", "s2", "s9"}
     assert items["s1"]["booked"] == 1
     assert "cell_day" not in items["s1"]
     assert items["s1"]["tele_day"].startswith("TELE#")
 
 
-def test_replace_slots_leaves_what_is_outside_the_window(doctor: str) -> None:
+def test_replace_slots_leaves_what_is_outside_the_window(rt: Runtime, doctor: str) -> None:
     base = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
     before, inside = (
         editor_slot(doctor, base, "early"),
         editor_slot(doctor, base + timedelta(hours=3), "inside"),
     )
-    replace_slots(EDITOR, doctor, base, base + timedelta(days=1), [before, inside])
-    replace_slots(EDITOR, doctor, base + timedelta(hours=1), base + timedelta(days=1), [])
-    keys = {item["slot_key"] for item in window_items(EDITOR, doctor, base, base + timedelta(days=1))}
+    rt.slots.replace_slots(EDITOR, doctor, base, base + timedelta(days=1), [before, inside])
+    rt.slots.replace_slots(EDITOR, doctor, base + timedelta(hours=1), base + timedelta(days=1), [])
+    keys = {
+        item["slot_key"] for item in rt.slots.window_items(EDITOR, doctor, base, base + timedelta(days=1))
+    }
     assert keys == {"early"}
     with pytest.raises(ValueError, match="outside the window"):
-        replace_slots(EDITOR, doctor, base + timedelta(hours=1), base + timedelta(days=1), [before])
+        rt.slots.replace_slots(EDITOR, doctor, base + timedelta(hours=1), base + timedelta(days=1), [before])
     with pytest.raises(ValueError, match="is not of"):
-        replace_slots(MANUAL_SOURCE, doctor, base, base + timedelta(days=1), [before])
+        rt.slots.replace_slots(MANUAL_SOURCE, doctor, base, base + timedelta(days=1), [before])
 
 
-def test_replace_owners_replaces_each_owner_and_fills_batches_across_them(platform: LocalPlatform) -> None:
+def test_replace_owners_replaces_each_owner_and_fills_batches_across_them(rt: Runtime) -> None:
     base = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
     end = base + timedelta(days=2)
-    doctors = [new_effecteur() for _ in range(6)]
+    doctors = [new_effecteur(rt) for _ in range(6)]
     before = {
         doctor: [editor_slot(doctor, base + timedelta(minutes=15 * i), f"s{i}") for i in range(4)]
         for doctor in doctors
     }
     requests: list[str] = []
-    client = storage.dynamodb_client()
+    client = rt.aws.dynamodb_client
 
     def count(model: Any, **_: Any) -> None:
         requests.append(model.name)
 
     client.meta.events.register("before-call.dynamodb", count, unique_id="count-requests")
     try:
-        first = replace_owners(EDITOR, base, end, before)
+        first = rt.slots.replace_owners(EDITOR, base, end, before)
         assert {doctor: replaced.put for doctor, replaced in first.items()} == dict.fromkeys(doctors, 4)
         # 24 new items of 6 owners: one BatchWriteItem, and one Query per owner.
         assert sorted(requests) == ["BatchWriteItem"] + ["Query"] * 6
@@ -132,14 +133,14 @@ def test_replace_owners_replaces_each_owner_and_fills_batches_across_them(platfo
         requests.clear()
         after = {doctor: slots[:2] for doctor, slots in before.items()}  # each lost its last two
         after[doctors[0]] = []  # this one has nothing left
-        second = replace_owners(EDITOR, base, end, after)
+        second = rt.slots.replace_owners(EDITOR, base, end, after)
     finally:
         client.meta.events.unregister("before-call.dynamodb", unique_id="count-requests")
     assert second[doctors[0]].as_dict() == {"put": 0, "updated": 0, "deleted": 4, "unchanged": 0}
     assert second[doctors[1]].as_dict() == {"put": 0, "updated": 0, "deleted": 2, "unchanged": 2}
     assert sorted(requests) == ["BatchWriteItem"] + ["Query"] * 6  # 14 deletes, one batch
     for doctor in doctors:
-        kept = sorted(item["slot_key"] for item in window_items(EDITOR, doctor, base, end))
+        kept = sorted(item["slot_key"] for item in rt.slots.window_items(EDITOR, doctor, base, end))
         assert kept == ([] if doctor == doctors[0] else ["s0", "s1"])
 
 
@@ -168,35 +169,37 @@ def series_for(national_id: str, identifier: str, first: dt.date, **fields: obje
 
 
 @pytest.fixture
-def fresh_cursor(platform: LocalPlatform) -> Iterator[None]:
-    storage.table(PLATFORM_STATE).delete_item(Key=agenda_store.JOB_CURSOR_KEY)
+def fresh_cursor(rt: Runtime) -> Iterator[None]:
+    state = rt.aws.dynamodb.Table(rt.settings.table_name(PLATFORM_STATE))
+    state.delete_item(Key=cursor_key("materialise-agenda"))
     yield
-    storage.table(PLATFORM_STATE).delete_item(Key=agenda_store.JOB_CURSOR_KEY)
+    state.delete_item(Key=cursor_key("materialise-agenda"))
 
 
-def manual_count(national_id: str) -> int:
+def manual_count(rt: Runtime, national_id: str) -> int:
     now = datetime.now(UTC)
-    return len(window_items(MANUAL_SOURCE, national_id, now - timedelta(days=1), now + timedelta(days=8)))
+    return len(
+        rt.slots.window_items(MANUAL_SOURCE, national_id, now - timedelta(days=1), now + timedelta(days=8))
+    )
 
 
-def in_index(series: Series) -> bool:
-    item = storage.table(EFFECTEURS).get_item(Key=agenda_store.series_key(series.national_id, series.id))[
-        "Item"
-    ]
+def in_index(rt: Runtime, series: Series) -> bool:
+    key = {PK: effecteur_pk(series.national_id), SK: SERIES_PREFIX + series.id}
+    item = rt.aws.dynamodb.Table(rt.settings.table_name(EFFECTEURS)).get_item(Key=key)["Item"]
     return "agenda_pk" in item
 
 
 @pytest.mark.usefixtures("fresh_cursor")
-def test_the_job_materialises_every_live_agenda_once_a_day(client: Client) -> None:
+def test_the_job_materialises_every_live_agenda_once_a_day(client: Client, rt: Runtime) -> None:
     today = datetime.now(PARIS).date()
-    doctor = new_effecteur()
+    doctor = new_effecteur(rt)
     weekly = series_for(
         doctor, "weekly", today + timedelta(days=1), recurrence_weekdays=(0, 1, 2, 3, 4, 5, 6)
     )
     ended = series_for(doctor, "ended", today - timedelta(days=3))
-    agenda_store.create_series(weekly, live=True)  # written without materialising: the job's work
-    agenda_store.create_series(ended, live=True)  # in the index, though its day is past
-    assert manual_count(doctor) == 0
+    rt.effecteurs.create_series(weekly, live=True)  # written without materialising: the job's work
+    rt.effecteurs.create_series(ended, live=True)  # in the index, though its day is past
+    assert manual_count(rt, doctor) == 0
 
     # The session's other agendas are due too: under load a run may near its timeout and leave the rest
     # to the next run (tested below), so run it as its schedule would until the day's pass is done.
@@ -209,25 +212,25 @@ def test_the_job_materialises_every_live_agenda_once_a_day(client: Client) -> No
             break
     assert runs[-1]["done"] is True
     assert sum(run["effecteurs"] for run in runs) >= 1
-    assert manual_count(doctor) == 3 * 2  # tomorrow to today + 3, two 30-minute slots a day
-    assert in_index(weekly)
-    assert not in_index(ended)  # retired: the job will not visit it again
+    assert manual_count(rt, doctor) == 3 * 2  # tomorrow to today + 3, two 30-minute slots a day
+    assert in_index(rt, weekly)
+    assert not in_index(rt, ended)  # retired: the job will not visit it again
 
     again = client.post("/_local/jobs/materialise-agenda").json()
     assert (again["done"], again["effecteurs"]) == (True, 0)  # the day's pass is done
 
 
 @pytest.mark.usefixtures("fresh_cursor")
-def test_a_run_near_its_timeout_keeps_its_place(platform: LocalPlatform) -> None:
+def test_a_run_near_its_timeout_keeps_its_place(rt: Runtime) -> None:
     today = datetime.now(PARIS).date()
-    doctors = [new_effecteur() for _ in range(2)]
+    doctors = [new_effecteur(rt) for _ in range(2)]
     for doctor in doctors:
-        agenda_store.create_series(series_for(doctor, "s", today + timedelta(days=1)), live=True)
+        rt.effecteurs.create_series(series_for(doctor, "s", today + timedelta(days=1)), live=True)
     budget = iter([60.0, 0.0])
     now = datetime.now(UTC)
 
-    stopped = materialise_due(now, lambda: next(budget, 0.0))
+    stopped = materialise_due(rt, now, lambda: next(budget, 0.0))
     assert (stopped.done, stopped.effecteurs) == (False, 1)
-    finished = materialise_due(now, lambda: 60.0)
+    finished = materialise_due(rt, now, lambda: 60.0)
     assert finished.done
-    assert all(manual_count(doctor) == 2 for doctor in doctors)
+    assert all(manual_count(rt, doctor) == 2 for doctor in doctors)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from sas_common import storage
-from sas_common.effecteurs.store import PLACE_PREFIX, effecteur_pk
-from sas_common.tables import EFFECTEURS, PK, SK
+from sas_common.runtime import Runtime
+from sas_common.stores.effecteurs import PLACE_PREFIX
+from sas_common.tables import EFFECTEURS, PK, SK, effecteur_pk
 from support import Client, new_effecteur
 
 
-def test_a_place_the_directory_withdrew_is_shown_flagged(client: Client) -> None:
-    doctor = new_effecteur()
-    storage.table(EFFECTEURS).update_item(
+def test_a_place_the_directory_withdrew_is_shown_flagged(client: Client, rt: Runtime) -> None:
+    doctor = new_effecteur(rt)
+    rt.aws.dynamodb.Table(rt.settings.table_name(EFFECTEURS)).update_item(
         Key={PK: effecteur_pk(doctor), SK: PLACE_PREFIX + "p1"},
         UpdateExpression="SET in_directory = :no REMOVE #position",
         ExpressionAttributeNames={"#position": "position"},
@@ -21,8 +21,8 @@ def test_a_place_the_directory_withdrew_is_shown_flagged(client: Client) -> None
     assert (place["id"], place["in_directory"], place["geocoded"]) == ("p1", False, False)
 
 
-def test_a_geocoded_place_in_the_directory(client: Client) -> None:
-    doctor = new_effecteur()
+def test_a_geocoded_place_in_the_directory(client: Client, rt: Runtime) -> None:
+    doctor = new_effecteur(rt)
     place = client.get(f"/effecteurs/{doctor}", token=client.token("regulator", "r")).json()["places"][0]
     assert (place["in_directory"], place["geocoded"]) == (True, True)
     assert place["position"] == {"lat": 43.6045, "lon": 1.444}

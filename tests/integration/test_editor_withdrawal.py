@@ -1,4 +1,4 @@
-"""Editor slots go as soon as their owner no longer shows that editor (domain.md: editor slots of an
+"""Editor slots go as soon as their owner no longer shows that editor (docs/domain.md: editor slots of an
 effecteur who refused their display must never be shown), not when they expire."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from fhir_samples import START, bundle, ps_graph
-from sas_common.slots.store import window_items
+from sas_common.runtime import Runtime
 from support import Client, declaring
 
 EDITOR_ID = "demo-editor"
@@ -21,15 +21,17 @@ SHOWN = {
 }
 
 
-def stored(national_id: str) -> int:
-    return len(window_items(EDITOR_ID, national_id, START - timedelta(hours=1), START + timedelta(hours=48)))
+def stored(rt: Runtime, national_id: str) -> int:
+    return len(
+        rt.slots.window_items(EDITOR_ID, national_id, START - timedelta(hours=1), START + timedelta(hours=48))
+    )
 
 
-def with_editor_slots(client: Client) -> str:
-    national_id = declaring(EDITOR_ID)  # as SHOWN
+def with_editor_slots(rt: Runtime, client: Client) -> str:
+    national_id = declaring(rt, EDITOR_ID)  # as SHOWN
     pushed = client.push_bundle(EDITOR_ID, bundle(ps_graph(national_id, slots=3, tag=national_id)))
     assert pushed.status == 200, pushed.body
-    assert stored(national_id) == 3
+    assert stored(rt, national_id) == 3
     return national_id
 
 
@@ -43,9 +45,9 @@ def with_editor_slots(client: Client) -> str:
     ids=["refuses-display", "no-software", "unrelated-change"],
 )
 def test_a_declaration_that_stops_showing_an_editor_removes_its_slots(
-    client: Client, change: dict[str, Any], kept: int
+    rt: Runtime, client: Client, change: dict[str, Any], kept: int
 ) -> None:
-    national_id = with_editor_slots(client)
+    national_id = with_editor_slots(rt, client)
     token = client.token("effecteur", national_id)
 
     response = client.request(
@@ -53,11 +55,13 @@ def test_a_declaration_that_stops_showing_an_editor_removes_its_slots(
     )
 
     assert response.status == 200, response.body
-    assert stored(national_id) == kept
+    assert stored(rt, national_id) == kept
 
 
-def test_a_territory_reset_removes_every_editor_slot_of_the_declarations_it_resets(client: Client) -> None:
-    national_id = with_editor_slots(client)
+def test_a_territory_reset_removes_every_editor_slot_of_the_declarations_it_resets(
+    rt: Runtime, client: Client
+) -> None:
+    national_id = with_editor_slots(rt, client)
     admin = client.token("territory_admin", "admin-1")
     body: dict[str, Any] = {}
     for _ in range(1000):  # page by page, as an admin's client would
@@ -66,4 +70,4 @@ def test_a_territory_reset_removes_every_editor_slot_of_the_declarations_it_rese
         if page.json()["done"]:
             break
         body = {"reset_id": page.json()["reset_id"], "cursor": page.json()["cursor"]}
-    assert stored(national_id) == 0
+    assert stored(rt, national_id) == 0

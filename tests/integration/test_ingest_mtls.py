@@ -14,12 +14,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from sas_common.ingest import breaker
 from sas_common.ingest.client import EditorUnavailable, client_certificate, make_client
 from sas_common.ingest.poll import poll_batch
-from sas_common.settings import get_settings
+from sas_common.runtime import Runtime
 from sas_common.territory import EditorConfig
-from sas_local.platform import LocalPlatform
 
 pytestmark = pytest.mark.usefixtures("platform")
 _ids = itertools.count(1)
@@ -52,13 +50,13 @@ def secret(value: object) -> str:
     return name
 
 
-def editor_with(secret_name: str) -> EditorConfig:
-    demo = get_settings().territory.editor("demo-editor")
+def editor_with(rt: Runtime, secret_name: str) -> EditorConfig:
+    demo = rt.territory.editor("demo-editor")
     assert demo is not None
     return demo.model_copy(update={"id": f"mtls-{next(_ids)}", "client_certificate_secret": secret_name})
 
 
-def test_the_client_presents_the_certificate_of_the_secret(platform: LocalPlatform) -> None:
+def test_the_client_presents_the_certificate_of_the_secret(rt: Runtime) -> None:
     certificate, key = self_signed()
     name = secret({"certificate": certificate, "private_key": key})
 
@@ -66,7 +64,7 @@ def test_the_client_presents_the_certificate_of_the_secret(platform: LocalPlatfo
 
     assert isinstance(context, ssl.SSLContext)
     assert client_certificate(name) is context  # read once, cached
-    with make_client(editor_with(name)) as http:
+    with make_client(editor_with(rt, name)) as http:
         assert http.headers["Accept"] == "application/json+fhir"
 
 
@@ -82,16 +80,16 @@ def test_the_client_presents_the_certificate_of_the_secret(platform: LocalPlatfo
     ids=["missing", "not-json", "incomplete", "garbage-pem", "not-ascii"],
 )
 def test_an_unusable_secret_fails_the_batch_with_its_reason_and_touches_nothing(
-    platform: LocalPlatform, value: object, reason: str
+    rt: Runtime, value: object, reason: str
 ) -> None:
     name = secret(value) if value is not None else "sas/editors/absent"
-    editor = editor_with(name)
+    editor = editor_with(rt, name)
 
     with pytest.raises(EditorUnavailable, match=reason):
         client_certificate(name)
-    summary = poll_batch(editor, ["810000000002"], datetime.now(UTC))
+    summary = poll_batch(rt, editor, ["810000000002"], datetime.now(UTC))
 
     assert summary.error is not None
     assert reason in summary.error
     assert summary.pages == 0
-    assert breaker.load(editor.id).failures == 1
+    assert rt.state.load_breaker(editor.id).failures == 1

@@ -11,19 +11,17 @@ import pytest
 from boto3.dynamodb.conditions import Key
 
 from fhir_samples import START, bundle, ps_graph, resource
-from sas_common import storage
-from sas_common.directory import import_extract
+from sas_common.directory import DirectoryImport
 from sas_common.effecteurs.model import Position
-from sas_common.effecteurs.store import PLACE_PREFIX, effecteur_pk
 from sas_common.fhir.slot_mapping import map_slot_bundle
-from sas_common.geocoding import AddressQuery, GazetteerGeocoder
+from sas_common.geocoding import AddressQuery, GazetteerGeocoder, Geocoder, geocoder_from_environment
 from sas_common.ingest.apply import ApplySummary, apply_answer
 from sas_common.ingest.convert import place_id
-from sas_common.participation import store as declarations
+from sas_common.participation import service
 from sas_common.participation.rules import Declaration
-from sas_common.settings import get_settings
-from sas_common.slots.store import window_items
-from sas_common.tables import EFFECTEURS, PK, SK
+from sas_common.runtime import Runtime
+from sas_common.stores.effecteurs import PLACE_PREFIX
+from sas_common.tables import EFFECTEURS, PK, SK, effecteur_pk
 from sas_common.territory import EditorConfig
 from sas_local.extract_sample import HEADER, doctor_line
 from support import Client, new_effecteur
@@ -50,17 +48,17 @@ class CountingGeocoder:
         return self.inner.geocode_many(queries)
 
 
-def editor() -> EditorConfig:
-    found = get_settings().territory.editor(EDITOR_ID)
+def editor(rt: Runtime) -> EditorConfig:
+    found = rt.territory.editor(EDITOR_ID)
     assert found is not None
     return found
 
 
-def declare(national_id: str) -> str:
+def declare(rt: Runtime, national_id: str) -> str:
     declaration = Declaration(
         participates=True, modality="individual", uses_interfaced_software=True, editors=[EDITOR_ID]
     )
-    declarations.save_effecteur(national_id, declaration, by="test")
+    service.save_effecteur(rt, national_id, declaration, by="test")
     return national_id
 
 
@@ -76,43 +74,52 @@ def graph_bundle(national_id: str, *, slots: int = 2, **location: Any) -> dict[s
     return found
 
 
-def apply(national_id: str, body: dict[str, Any], geocoder: CountingGeocoder) -> ApplySummary:
-    result = map_slot_bundle(body, editor().kind)
-    return apply_answer(editor(), [national_id], *WINDOW, result, geocoder=geocoder)
+def apply(rt: Runtime, national_id: str, body: dict[str, Any], geocoder: CountingGeocoder) -> ApplySummary:
+    result = map_slot_bundle(body, editor(rt).kind)
+    return apply_answer(rt, editor(rt), [national_id], *WINDOW, result, geocoder=geocoder)
 
 
-def places(national_id: str) -> dict[str, dict[str, Any]]:
+def places(rt: Runtime, national_id: str) -> dict[str, dict[str, Any]]:
     condition = Key(PK).eq(effecteur_pk(national_id)) & Key(SK).begins_with(PLACE_PREFIX)
-    found = storage.table(EFFECTEURS).query(KeyConditionExpression=condition)["Items"]
+    found = rt.aws.dynamodb.Table(rt.settings.table_name(EFFECTEURS)).query(KeyConditionExpression=condition)[
+        "Items"
+    ]
     return {str(item[SK]).removeprefix(PLACE_PREFIX): item for item in found}
 
 
-def slot_items(national_id: str) -> list[dict[str, Any]]:
-    return window_items(EDITOR_ID, national_id, *WINDOW)
+def slot_items(rt: Runtime, national_id: str) -> list[dict[str, Any]]:
+    return rt.slots.window_items(EDITOR_ID, national_id, *WINDOW)
+
+
+def import_for_31(rt: Runtime, geocoder: Geocoder) -> DirectoryImport:
+    """A directory import for department 31 into the platform's table."""
+    return DirectoryImport(("31",), geocoder, rt.effecteurs.directory_table())
 
 
 def as_floats(position: dict[str, Any]) -> dict[str, float]:
     return {name: float(value) for name, value in position.items()}
 
 
-def editor_place_id(national_id: str) -> str:
-    result = map_slot_bundle(bundle(ps_graph(national_id)), editor().kind)
+def editor_place_id(rt: Runtime, national_id: str) -> str:
+    result = map_slot_bundle(bundle(ps_graph(national_id)), editor(rt).kind)
     found = place_id(EDITOR_ID, result.slots[0].place)
     assert found is not None
     return found
 
 
-def test_an_unknown_place_is_made_from_the_editors_data_and_geocoded_once(client: Client) -> None:
-    national_id = declare(new_effecteur())
+def test_an_unknown_place_is_made_from_the_editors_data_and_geocoded_once(
+    rt: Runtime, client: Client
+) -> None:
+    national_id = declare(rt, new_effecteur(rt))
     geocoder = CountingGeocoder()
     body = graph_bundle(national_id, position=None)
 
-    first = apply(national_id, body, geocoder)
+    first = apply(rt, national_id, body, geocoder)
 
     assert (first.places_created, first.places_not_geocoded, len(first.accepted)) == (1, 0, 2)
     assert len(geocoder.asked) == 1
-    made_id = editor_place_id(national_id)
-    made = places(national_id)[made_id]
+    made_id = editor_place_id(rt, national_id)
+    made = places(rt, national_id)[made_id]
     toulouse = GazetteerGeocoder().geocode(AddressQuery("1 rue de Metz", "31000", None, "Toulouse"))
     assert toulouse is not None
     assert {
@@ -127,11 +134,11 @@ def test_an_unknown_place_is_made_from_the_editors_data_and_geocoded_once(client
     assert (made["in_directory"], made["known_from"], made["geocoded"]) == (False, "editor:demo-editor", True)
     assert as_floats(made["position"]) == toulouse.model_dump()
     assert made["cell"]
-    for item in slot_items(national_id):
+    for item in slot_items(rt, national_id):
         assert (item["place_id"], as_floats(item["position"])) == (made_id, toulouse.model_dump())
         assert item["cell_day"].startswith(made["cell"])
 
-    again = apply(national_id, body, geocoder)
+    again = apply(rt, national_id, body, geocoder)
     assert (again.places_created, len(again.accepted)) == (0, 2)
     assert len(geocoder.asked) == 1  # found by id: not geocoded again
 
@@ -141,19 +148,21 @@ def test_an_unknown_place_is_made_from_the_editors_data_and_geocoded_once(client
     assert (shown["p1"]["in_directory"], shown["p1"]["known_from"]) == (True, None)
 
 
-def test_a_place_that_cannot_be_geocoded_is_kept_and_its_slots_are_out_of_distance_search() -> None:
-    national_id = declare(new_effecteur())
+def test_a_place_that_cannot_be_geocoded_is_kept_and_its_slots_are_out_of_distance_search(
+    rt: Runtime,
+) -> None:
+    national_id = declare(rt, new_effecteur(rt))
     address = {"line": ["Lieu-dit inconnu"], "postalCode": "00000", "city": "Nulle-Part"}
     summary = apply(
-        national_id, graph_bundle(national_id, position=None, address=address), CountingGeocoder()
+        rt, national_id, graph_bundle(national_id, position=None, address=address), CountingGeocoder()
     )
 
     assert (summary.places_created, summary.places_not_geocoded) == (1, 1)
-    made = places(national_id)[editor_place_id(national_id)]
+    made = places(rt, national_id)[editor_place_id(rt, national_id)]
     assert (made["geocoded"], made["in_directory"]) == (False, False)
     assert "position" not in made
     assert "cell" not in made
-    items = slot_items(national_id)
+    items = slot_items(rt, national_id)
     assert len(items) == 2
     assert all("cell_day" not in item and "position" not in item for item in items)
 
@@ -164,38 +173,40 @@ def test_a_place_that_cannot_be_geocoded_is_kept_and_its_slots_are_out_of_distan
     ids=["editor-position", "stored-position"],
 )
 def test_the_directorys_practice_is_the_editors_place(
-    location: dict[str, Any], position: dict[str, float]
+    rt: Runtime, location: dict[str, Any], position: dict[str, float]
 ) -> None:
     # ps_graph names the structure `3` + SIRET 12345678900011; the directory lists the bare SIRET.
-    national_id = declare(new_effecteur(structure_ids=["12345678900011"]))
+    national_id = declare(rt, new_effecteur(rt, structure_ids=["12345678900011"]))
     geocoder = CountingGeocoder()
-    summary = apply(national_id, graph_bundle(national_id, **location), geocoder)
+    summary = apply(rt, national_id, graph_bundle(national_id, **location), geocoder)
 
     assert (summary.places_created, geocoder.asked) == (0, [])
-    assert set(places(national_id)) == {"p1"}
-    assert [(item["place_id"], as_floats(item["position"])) for item in slot_items(national_id)] == [
+    assert set(places(rt, national_id)) == {"p1"}
+    assert [(item["place_id"], as_floats(item["position"])) for item in slot_items(rt, national_id)] == [
         ("p1", position)
     ] * 2
 
 
-def test_a_directory_reimport_keeps_the_places_an_editor_made_known() -> None:
+def test_a_directory_reimport_keeps_the_places_an_editor_made_known(rt: Runtime) -> None:
     rpps = "20000000777"
     national_id = "8" + rpps
-    assert import_extract([HEADER, doctor_line(rpps)], ("31",), GazetteerGeocoder()).effecteurs == 1
-    declare(national_id)
-    apply(national_id, graph_bundle(national_id), CountingGeocoder())
-    made_id = editor_place_id(national_id)
-    assert len(places(national_id)) == 2
+    assert import_for_31(rt, GazetteerGeocoder()).run([HEADER, doctor_line(rpps)]).effecteurs == 1
+    declare(rt, national_id)
+    apply(rt, national_id, graph_bundle(national_id), CountingGeocoder())
+    made_id = editor_place_id(rt, national_id)
+    assert len(places(rt, national_id)) == 2
 
-    moved = import_extract([HEADER, doctor_line(rpps, phone="0561999999", street_number="9")], ("31",))
+    moved = import_for_31(rt, geocoder_from_environment()).run(
+        [HEADER, doctor_line(rpps, phone="0561999999", street_number="9")]
+    )
     assert moved.withdrawn_places == 0
-    made = places(national_id)[made_id]
+    made = places(rt, national_id)[made_id]
     assert (made["in_directory"], made["known_from"]) == (False, "editor:demo-editor")
-    assert len(places(national_id)) == 2
+    assert len(places(rt, national_id)) == 2
 
 
-def test_a_push_reports_the_places_it_made_known(client: Client) -> None:
-    national_id = declare(new_effecteur())
+def test_a_push_reports_the_places_it_made_known(rt: Runtime, client: Client) -> None:
+    national_id = declare(rt, new_effecteur(rt))
     body = graph_bundle(national_id, position=None, address={"line": ["x"], "postalCode": "00000"})
     response = client.push_bundle(EDITOR_ID, body)
     assert response.status == 200, response.body

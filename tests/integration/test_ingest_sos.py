@@ -15,20 +15,18 @@ import pytest
 from boto3.dynamodb.conditions import Key
 
 from polling import poll_editor
-from sas_common import storage
-from sas_common.effecteurs.store import PLACE_PREFIX, structure_pk
 from sas_common.fhir.model import RejectionCode
 from sas_common.fhir.slot_mapping import map_slot_bundle
 from sas_common.ingest.apply import apply_answer
-from sas_common.ingest.poll import due_effecteurs
-from sas_common.participation import store as declarations
+from sas_common.participation import service
 from sas_common.participation.rules import StructureDeclaration
-from sas_common.slots.store import window_items
-from sas_common.tables import EFFECTEURS, PK, SK
+from sas_common.runtime import Runtime
+from sas_common.stores.effecteurs import PLACE_PREFIX
+from sas_common.tables import EFFECTEURS, PK, SK, structure_pk
 from sas_common.territory import EditorConfig, EditorKind
 from sas_local import fhir_shapes as shapes
 from sas_local.fhir_editor import FakeDoctor, FakeEditor, FakePlace
-from support import Client, TerritoryEditors, editor_like_demo, new_effecteur
+from support import Client, TerritoryEditors, new_effecteur
 
 pytestmark = pytest.mark.usefixtures("platform")
 # A site with the editor's position, and one the platform geocodes (commune level, offline gazetteer).
@@ -39,8 +37,9 @@ SOUTH = FakePlace("3 route d'Espagne", "31100", "Toulouse", None, None, None, "+
 _numbers = itertools.count(1)
 
 
-def sos_editor(fake: FakeEditor) -> EditorConfig:
-    return editor_like_demo(fake.base_url, prefix="sos", kind=EditorKind.SOS)
+def sos_editor(territory_editors: TerritoryEditors, fake: FakeEditor, prefix: str = "sos") -> EditorConfig:
+    """An SOS editor of the territory (an association may list only those), polling the test double."""
+    return territory_editors.add(fake, prefix=prefix, kind=EditorKind.SOS)
 
 
 def new_siret() -> str:
@@ -51,7 +50,7 @@ def new_doctor() -> str:
     return f"86{next(_numbers):04d}{datetime.now(UTC):%H%M%S}"
 
 
-def declare(siret: str, *editors: str, participates: bool = True) -> None:
+def declare(rt: Runtime, siret: str, *editors: str, participates: bool = True) -> None:
     declaration = StructureDeclaration(
         kind="sos_medecins",
         structure_name="SOS Médecins Toulouse",
@@ -60,7 +59,7 @@ def declare(siret: str, *editors: str, participates: bool = True) -> None:
         honour_two_hours_per_doctor=participates,
         editors=list(editors),
     )
-    declarations.save_structure(siret, declaration, by="test")
+    service.declare_structure(rt, siret, declaration, by="test")
 
 
 def at(now: datetime, hours: float) -> tuple[datetime, datetime]:
@@ -68,26 +67,27 @@ def at(now: datetime, hours: float) -> tuple[datetime, datetime]:
     return start, start + timedelta(minutes=20)
 
 
-def stored(editor: EditorConfig, siret: str, now: datetime) -> list[dict[str, Any]]:
-    return window_items(editor.id, "3" + siret, now, now + timedelta(hours=48))
+def stored(rt: Runtime, editor: EditorConfig, siret: str, now: datetime) -> list[dict[str, Any]]:
+    return rt.slots.window_items(editor.id, "3" + siret, now, now + timedelta(hours=48))
 
 
-def sites(siret: str) -> list[dict[str, Any]]:
+def sites(rt: Runtime, siret: str) -> list[dict[str, Any]]:
     condition = Key(PK).eq(structure_pk(siret)) & Key(SK).begins_with(PLACE_PREFIX)
-    return storage.table(EFFECTEURS).query(KeyConditionExpression=condition)["Items"]
+    table = rt.aws.dynamodb.Table(rt.settings.table_name(EFFECTEURS))
+    return table.query(KeyConditionExpression=condition)["Items"]
 
 
 def test_an_association_is_polled_by_siret_and_its_sites_slots_are_its_own(
-    fake: FakeEditor, now: datetime, client: Client
+    rt: Runtime, territory_editors: TerritoryEditors, fake: FakeEditor, now: datetime, client: Client
 ) -> None:
-    editor, siret, doctor = sos_editor(fake), new_siret(), new_doctor()
-    declare(siret, editor.id)
+    editor, siret, doctor = sos_editor(territory_editors, fake), new_siret(), new_doctor()
+    declare(rt, siret, editor.id)
     on_duty = fake.add_sos_site(
         siret, [at(now, 1), at(now, 2)], NORTH, on_duty=FakeDoctor(doctor, "Durand", "Paul")
     )
     open_site = fake.add_sos_site(siret, [at(now, 3)], SOUTH)
 
-    run = poll_editor(editor, now)
+    run = poll_editor(rt, editor, now)
 
     summary = run.as_dict()
     assert (summary["failed_batches"], summary["requested"], summary["accepted"], summary["rejected"]) == (
@@ -99,13 +99,13 @@ def test_an_association_is_polled_by_siret_and_its_sites_slots_are_its_own(
     assert (summary["places_created"], summary["places_not_geocoded"]) == (2, 0)
     (request,) = fake.requests
     assert (request.path, request.identifiers) == ("/fhir/Schedule", ["3" + siret])
-    items = {str(item["slot_key"]): item for item in stored(editor, siret, now)}
+    items = {str(item["slot_key"]): item for item in stored(rt, editor, siret, now)}
     assert sorted(items) == sorted(on_duty + open_site)
     assert {key: items[key].get("doctor_id") for key in items} == {
         **dict.fromkeys(on_duty, doctor),
         **dict.fromkeys(open_site),
     }
-    places = {str(place["name"]): place for place in sites(siret)}
+    places = {str(place["name"]): place for place in sites(rt, siret)}
     assert set(places) == {"Site Nord", "Site Sud"}
     for place in places.values():
         assert (place["in_directory"], place["known_from"], place["geocoded"]) == (
@@ -125,21 +125,23 @@ def test_an_association_is_polled_by_siret_and_its_sites_slots_are_its_own(
     assert (card["in_directory"], card["known_from"]) == (False, f"editor:{editor.id}")
 
     fake.mark_busy(on_duty[0])  # booked elsewhere: gone at the next poll, nothing made again
-    second = poll_editor(editor, now).as_dict()
+    second = poll_editor(rt, editor, now).as_dict()
     assert (second["accepted"], second["places_created"]) == (2, 0)
-    assert sorted(str(item["slot_key"]) for item in stored(editor, siret, now)) == sorted(
+    assert sorted(str(item["slot_key"]) for item in stored(rt, editor, siret, now)) == sorted(
         [on_duty[1], *open_site]
     )
 
 
-def test_associations_are_asked_ten_at_a_time(fake: FakeEditor, now: datetime) -> None:
-    editor = sos_editor(fake)
+def test_associations_are_asked_ten_at_a_time(
+    rt: Runtime, territory_editors: TerritoryEditors, fake: FakeEditor, now: datetime
+) -> None:
+    editor = sos_editor(territory_editors, fake)
     sirets = [new_siret() for _ in range(12)]
     for siret in sirets:
-        declare(siret, editor.id)
+        declare(rt, siret, editor.id)
     fake.add_sos_site(sirets[11], [at(now, 1)], NORTH)
 
-    run = poll_editor(editor, now)
+    run = poll_editor(rt, editor, now)
 
     assert [batch.requested for batch in run.batches] == [10, 2]
     assert sorted(len(request.identifiers) for request in fake.requests) == [2, 10]
@@ -147,16 +149,18 @@ def test_associations_are_asked_ten_at_a_time(fake: FakeEditor, now: datetime) -
     assert run.as_dict()["accepted"] == 1
 
 
-def test_only_participating_associations_that_list_the_editor_are_due(fake: FakeEditor) -> None:
-    editor = sos_editor(fake)
+def test_only_participating_associations_that_list_the_editor_are_due(
+    rt: Runtime, territory_editors: TerritoryEditors, fake: FakeEditor
+) -> None:
+    editor = sos_editor(territory_editors, fake)
     listed, other_editor, not_participating = new_siret(), new_siret(), new_siret()
-    declare(listed, editor.id)
-    declare(other_editor, "some-other-sos-editor")
-    declare(not_participating, editor.id, participates=False)
-    assert due_effecteurs(editor.id) == [listed]
+    declare(rt, listed, editor.id)
+    declare(rt, other_editor, sos_editor(territory_editors, fake, "some-other-sos-editor").id)
+    declare(rt, not_participating, editor.id, participates=False)
+    assert rt.participations.owners_showing(editor.id) == [listed]
 
-    declare(listed)  # the association takes the editor off its list: no longer polled
-    assert due_effecteurs(editor.id) == []
+    declare(rt, listed)  # the association takes the editor off its list: no longer polled
+    assert rt.participations.owners_showing(editor.id) == []
 
 
 def site_bundle(*sirets: str, start: datetime, doctor: str | None = None, slots: int = 2) -> dict[str, Any]:
@@ -193,17 +197,19 @@ def site_bundle(*sirets: str, start: datetime, doctor: str | None = None, slots:
 
 
 def test_slots_of_associations_not_asked_or_not_declared_are_rejected(
-    fake: FakeEditor, now: datetime
+    rt: Runtime, territory_editors: TerritoryEditors, fake: FakeEditor, now: datetime
 ) -> None:
-    editor = sos_editor(fake)
+    editor = sos_editor(territory_editors, fake)
     asked, not_listing, undeclared, not_asked = new_siret(), new_siret(), new_siret(), new_siret()
-    declare(asked, editor.id)
-    declare(not_listing, "some-other-sos-editor")
-    declare(not_asked, editor.id)
+    declare(rt, asked, editor.id)
+    declare(rt, not_listing, sos_editor(territory_editors, fake, "some-other-sos-editor").id)
+    declare(rt, not_asked, editor.id)
     body = site_bundle(asked, not_listing, undeclared, not_asked, start=now + timedelta(hours=1))
     result = map_slot_bundle(body, editor.kind)
 
-    summary = apply_answer(editor, [asked, not_listing, undeclared], now, now + timedelta(hours=48), result)
+    summary = apply_answer(
+        rt, editor, [asked, not_listing, undeclared], now, now + timedelta(hours=48), result
+    )
 
     assert {slot.sos.siret for slot in summary.accepted if slot.sos} == {asked}
     reasons = sorted(rejection.reason for rejection in summary.rejected)
@@ -214,8 +220,8 @@ def test_slots_of_associations_not_asked_or_not_declared_are_rejected(
     assert sum(f"association {undeclared} did not declare" in reason for reason in reasons) == 2
     assert set(summary.replaced) == {"3" + asked, "3" + not_listing}  # never declared: nothing to replace
     for siret in (not_listing, undeclared, not_asked):
-        assert stored(editor, siret, now) == []
-    assert len(stored(editor, asked, now)) == 2
+        assert stored(rt, editor, siret, now) == []
+    assert len(stored(rt, editor, asked, now)) == 2
 
 
 @pytest.fixture
@@ -232,10 +238,10 @@ def push(client: Client, editor: EditorConfig, body: dict[str, Any]) -> dict[str
 
 
 def test_a_pushed_sos_bundle_follows_the_same_rules(
-    client: Client, territory_with: EditorConfig, now: datetime
+    rt: Runtime, client: Client, territory_with: EditorConfig, now: datetime
 ) -> None:
     editor, declared, undeclared, doctor = territory_with, new_siret(), new_siret(), new_doctor()
-    declare(declared, editor.id)
+    declare(rt, declared, editor.id)
 
     first = push(
         client, editor, site_bundle(declared, undeclared, start=now + timedelta(hours=1), doctor=doctor)
@@ -248,14 +254,14 @@ def test_a_pushed_sos_bundle_follows_the_same_rules(
     errors = [issue["diagnostics"] for issue in first["issue"] if issue["severity"] == "error"]
     assert len(errors) == 2
     assert all(error.startswith(f"not_declared: association {undeclared}") for error in errors)
-    first_keys = sorted(str(item["slot_key"]) for item in stored(editor, declared, now))
+    first_keys = sorted(str(item["slot_key"]) for item in stored(rt, editor, declared, now))
     assert first_keys == [f"slot-{declared}-0", f"slot-{declared}-1"]
-    assert {item["doctor_id"] for item in stored(editor, declared, now)} == {doctor}
+    assert {item["doctor_id"] for item in stored(rt, editor, declared, now)} == {doctor}
 
     # The first slot again, now without a doctor: the span it covers is replaced, the second slot (after
     # that span) is kept as it was.
     push(client, editor, site_bundle(declared, start=now + timedelta(hours=1), slots=1))
-    after = {str(item["slot_key"]): item for item in stored(editor, declared, now)}
+    after = {str(item["slot_key"]): item for item in stored(rt, editor, declared, now)}
     assert sorted(after) == first_keys
     assert "doctor_id" not in after[f"slot-{declared}-0"]
     assert after[f"slot-{declared}-1"]["doctor_id"] == doctor
@@ -273,6 +279,7 @@ def test_a_pushed_sos_bundle_follows_the_same_rules(
     ],
 )
 def test_a_structure_manager_lists_the_associations_sos_editors(
+    rt: Runtime,
     client: Client,
     territory_with: EditorConfig,
     structure_id: str,
@@ -298,13 +305,15 @@ def test_a_structure_manager_lists_the_associations_sos_editors(
     assert response.status == status, response.body
     if rule is not None:
         assert response.json()["rule"] == rule
-    assert due_effecteurs(territory_with.id) == ([structure_id] if status == 200 and editors else [])
+    assert rt.participations.owners_showing(territory_with.id) == (
+        [structure_id] if status == 200 and editors else []
+    )
 
 
 def test_a_doctor_cannot_list_an_sos_editor_in_their_own_declaration(
-    client: Client, territory_with: EditorConfig
+    rt: Runtime, client: Client, territory_with: EditorConfig
 ) -> None:
-    national_id = new_effecteur()
+    national_id = new_effecteur(rt)
     declaration = {
         "participates": True,
         "modality": "individual",
@@ -321,14 +330,14 @@ def test_a_doctor_cannot_list_an_sos_editor_in_their_own_declaration(
 
 
 def test_an_association_that_drops_its_sos_editor_loses_that_editors_slots(
-    fake: FakeEditor, now: datetime
+    rt: Runtime, territory_editors: TerritoryEditors, fake: FakeEditor, now: datetime
 ) -> None:
-    editor, siret = sos_editor(fake), new_siret()
-    declare(siret, editor.id)
+    editor, siret = sos_editor(territory_editors, fake), new_siret()
+    declare(rt, siret, editor.id)
     fake.add_sos_site(siret, [at(now, 1), at(now, 2)], SOUTH)
-    assert poll_editor(editor, now).as_dict()["accepted"] == 2
+    assert poll_editor(rt, editor, now).as_dict()["accepted"] == 2
 
-    declare(siret)  # the manager's new declaration lists no editor
+    declare(rt, siret)  # the manager's new declaration lists no editor
 
-    assert stored(editor, siret, now) == []
-    assert due_effecteurs(editor.id) == []
+    assert stored(rt, editor, siret, now) == []
+    assert rt.participations.owners_showing(editor.id) == []

@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from sas_common.effecteurs import store as effecteurs
-from sas_common.participation import store as declarations
+from sas_common.runtime import Runtime
 from sas_common.tables import PARTICIPATIONS
 from support import Client, new_effecteur
 
@@ -30,20 +29,18 @@ def declare(client: Client, national_id: str, body: dict[str, Any], token: str |
     return client.request("PUT", f"/effecteurs/{national_id}/participation", json_body=body, token=token)
 
 
-def editor_index(editor_id: str) -> set[str]:
+def editor_index(rt: Runtime, editor_id: str) -> set[str]:
     from boto3.dynamodb.conditions import Key
 
-    from sas_common import storage
-
     index = PARTICIPATIONS.index("by_editor")
-    items = storage.table(PARTICIPATIONS).query(
+    items = rt.aws.dynamodb.Table(rt.settings.table_name(PARTICIPATIONS)).query(
         IndexName=index.name, KeyConditionExpression=Key(index.partition_key).eq(f"EDITOR#{editor_id}")
     )["Items"]
     return {str(item["editor_sk"]) for item in items}
 
 
-def test_every_save_is_a_new_version_and_the_history_is_readable(client: Client) -> None:
-    doctor = new_effecteur()
+def test_every_save_is_a_new_version_and_the_history_is_readable(client: Client, rt: Runtime) -> None:
+    doctor = new_effecteur(rt)
     first = declare(client, doctor, MANUAL)
     assert first.status == 200
     assert first.json()["version"] == 1
@@ -63,12 +60,12 @@ def test_every_save_is_a_new_version_and_the_history_is_readable(client: Client)
     assert history["history"][1]["declaration"]["honour_two_hours"] is True
 
 
-def test_declared_editors_are_indexed_and_follow_the_declaration(client: Client) -> None:
-    doctor = new_effecteur()
+def test_declared_editors_are_indexed_and_follow_the_declaration(client: Client, rt: Runtime) -> None:
+    doctor = new_effecteur(rt)
     declare(client, doctor, SYNCED)
-    assert doctor in editor_index("demo-editor")
+    assert doctor in editor_index(rt, "demo-editor")
     declare(client, doctor, {**SYNCED, "refuses_editor_slots": True, "honour_two_hours": True})
-    assert doctor not in editor_index("demo-editor")  # refused: never polled, never shown
+    assert doctor not in editor_index(rt, "demo-editor")  # refused: never polled, never shown
 
 
 @pytest.mark.parametrize(
@@ -82,18 +79,18 @@ def test_declared_editors_are_indexed_and_follow_the_declaration(client: Client)
     ],
 )
 def test_broken_rules_are_422_naming_them_and_store_nothing(
-    client: Client, body: dict[str, Any], status: int, rule_or_field: str
+    client: Client, rt: Runtime, body: dict[str, Any], status: int, rule_or_field: str
 ) -> None:
-    doctor = new_effecteur()
+    doctor = new_effecteur(rt)
     response = declare(client, doctor, body)
     assert response.status == status
     answer = response.json()
     assert rule_or_field in (answer.get("rule"), answer.get("field"))
-    assert declarations.current(doctor) is None
+    assert rt.participations.declaration(doctor) is None
 
 
-def test_malformed_json_is_400(client: Client) -> None:
-    doctor = new_effecteur()
+def test_malformed_json_is_400(client: Client, rt: Runtime) -> None:
+    doctor = new_effecteur(rt)
     response = client.request(
         "PUT",
         f"/effecteurs/{doctor}/participation",
@@ -117,8 +114,10 @@ def test_malformed_json_is_400(client: Client) -> None:
         ("editor", "e", None, 403),
     ],
 )
-def test_who_may_declare(client: Client, role: str, sub: str, structure: str | None, status: int) -> None:
-    doctor = new_effecteur(structure_ids=["31CDS0042"])
+def test_who_may_declare(
+    client: Client, rt: Runtime, role: str, sub: str, structure: str | None, status: int
+) -> None:
+    doctor = new_effecteur(rt, structure_ids=["31CDS0042"])
     claims: dict[str, Any] = {"structure_id": structure} if structure else {}
     if role == "editor":
         claims["editor_id"] = "demo-editor"
@@ -126,30 +125,33 @@ def test_who_may_declare(client: Client, role: str, sub: str, structure: str | N
     assert declare(client, doctor, MANUAL, token=token).status == status
 
 
-def test_the_card_shows_the_current_declaration(client: Client) -> None:
-    doctor = new_effecteur()
+def test_the_card_shows_the_current_declaration(client: Client, rt: Runtime) -> None:
+    doctor = new_effecteur(rt)
     declare(client, doctor, MANUAL)
     card = client.get(f"/effecteurs/{doctor}", token=client.token("regulator", "r")).json()
     assert card["participation"]["modality"] == "individual"
     assert "approved_delegates" not in card
 
 
-def test_reset_brings_everyone_back_to_defaults_page_by_page(client: Client) -> None:
-    doctors = [new_effecteur() for _ in range(3)]
+def test_reset_brings_everyone_back_to_defaults_page_by_page(client: Client, rt: Runtime) -> None:
+    doctors = [new_effecteur(rt) for _ in range(3)]
     for doctor in doctors:
         declare(client, doctor, MANUAL)
     admin = client.token("territory_admin", "admin")
-    body: dict[str, Any] = {"limit": 2}
+    # About three pages, however many declarations the tests before this one left on the platform.
+    declared = len(rt.participations.current_page(None, 1000)[0])
+    limit = min(100, max(2, declared // 3 + 1))
+    body: dict[str, Any] = {"limit": limit}
     pages = 0
     while True:
         page = client.post("/participations/reset", json_body=body, token=admin).json()
         pages += 1
         if page["done"]:
             break
-        body = {"limit": 2, "reset_id": page["reset_id"], "cursor": page["cursor"]}
+        body = {"limit": limit, "reset_id": page["reset_id"], "cursor": page["cursor"]}
     assert pages >= 2
     for doctor in doctors:
-        current = declarations.current(doctor)
+        current = rt.participations.declaration(doctor)
         assert current is not None
         assert current.participates is False
         assert current.honour_two_hours is False
@@ -187,8 +189,9 @@ def test_a_structure_declares_two_hours_per_doctor(client: Client) -> None:
 
 def test_regulator_info_is_refused_to_an_editor_synced_effecteur_but_not_to_the_territory(
     client: Client,
+    rt: Runtime,
 ) -> None:
-    doctor = new_effecteur()
+    doctor = new_effecteur(rt)
     info = {"text": "Appeler le midi", "phones": ["0600000000"], "call_hours": "12h-14h"}
     own = client.token("effecteur", doctor)
     assert (
@@ -202,13 +205,13 @@ def test_regulator_info_is_refused_to_an_editor_synced_effecteur_but_not_to_the_
         client.request("PUT", f"/effecteurs/{doctor}/regulator-info", json_body=info, token=admin).status
         == 200
     )
-    card = effecteurs.load_card(doctor)
+    card = rt.effecteurs.load_card(doctor)
     assert card is not None
     assert card.regulator_info.call_hours == "12h-14h"
 
 
-def test_a_delegate_acts_only_once_approved(client: Client) -> None:
-    doctor = new_effecteur()
+def test_a_delegate_acts_only_once_approved(client: Client, rt: Runtime) -> None:
+    doctor = new_effecteur(rt)
     request = {
         "last_name": "DURAND",
         "first_name": "Anne",
@@ -230,27 +233,25 @@ def test_a_delegate_acts_only_once_approved(client: Client) -> None:
     approved = client.post(path, token=client.token("territory_admin", "a"))
     assert approved.json()["status"] == "approved"
     assert client.get(f"/effecteurs/{doctor}", token=delegate).status == 200
-    other = new_effecteur()
+    other = new_effecteur(rt)
     assert client.get(f"/effecteurs/{other}", token=delegate).status == 403
 
 
 @pytest.mark.parametrize(
     "body", [{"last_name": "X", "first_name": "Y", "city": "Z", "email": "not-an-email"}, {"last_name": "X"}]
 )
-def test_bad_delegate_requests_are_422(client: Client, body: dict[str, Any]) -> None:
-    doctor = new_effecteur()
+def test_bad_delegate_requests_are_422(client: Client, rt: Runtime, body: dict[str, Any]) -> None:
+    doctor = new_effecteur(rt)
     response = client.post(
         f"/effecteurs/{doctor}/delegates", json_body=body, token=client.token("effecteur", doctor)
     )
     assert response.status == 422
 
 
-def test_declaring_an_editor_withdraws_the_manual_slots_at_once(client: Client) -> None:
+def test_declaring_an_editor_withdraws_the_manual_slots_at_once(client: Client, rt: Runtime) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from sas_common.slots.store import window_items
-
-    doctor = new_effecteur()
+    doctor = new_effecteur(rt)
     own = client.token("effecteur", doctor)
     declare(client, doctor, MANUAL)
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
@@ -265,26 +266,28 @@ def test_declaring_an_editor_withdraws_the_manual_slots_at_once(client: Client) 
     }
     assert client.post(f"/effecteurs/{doctor}/availabilities", json_body=body, token=own).status == 201
     window = (datetime.now(UTC), datetime.now(UTC) + timedelta(days=3))
-    assert len(window_items("manual", doctor, *window)) == 3
+    assert len(rt.slots.window_items("manual", doctor, *window)) == 3
 
     declare(client, doctor, SYNCED)
-    assert window_items("manual", doctor, *window) == []
+    assert rt.slots.window_items("manual", doctor, *window) == []
 
 
-def test_participating_files_the_places_in_the_en_sus_directory(client: Client) -> None:
+def test_participating_files_the_places_in_the_en_sus_directory(client: Client, rt: Runtime) -> None:
     from boto3.dynamodb.conditions import Key
 
     from sas_common import geo, storage
     from sas_common.effecteurs.model import Position
     from sas_common.tables import EFFECTEURS
 
-    doctor = new_effecteur()
+    doctor = new_effecteur(rt)
     index = EFFECTEURS.index("by_ensus_cell")
     cell = geo.cell_of(Position(lat=43.6045, lon=1.4440))
 
     def filed() -> bool:
         items = storage.query_all(
-            EFFECTEURS, IndexName=index.name, KeyConditionExpression=Key(index.partition_key).eq(cell)
+            rt.aws.dynamodb.Table(rt.settings.table_name(EFFECTEURS)),
+            IndexName=index.name,
+            KeyConditionExpression=Key(index.partition_key).eq(cell),
         )
         return f"{doctor}#p1" in {item[index.sort_key] for item in items}
 

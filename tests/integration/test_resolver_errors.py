@@ -8,7 +8,7 @@ from typing import Any, cast
 import pytest
 from pydantic import BaseModel, Field
 
-from sas_common.api import build_resolver, new_router
+from sas_common.api import build_resolver, lambda_entry, new_router
 from sas_common.auth import Action
 from sas_common.capabilities import Capability
 from sas_common.errors import Conflict
@@ -41,12 +41,13 @@ def clash() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def call(platform: LocalPlatform) -> Any:  # the platform fixture provides the validated environment
-    app = build_resolver(router, routes={ECHO.key: ECHO, CLASH.key: CLASH})
+    app = build_resolver(router)
+    handler = lambda_entry(app, platform.runtime, routes={ECHO.key: ECHO, CLASH.key: CLASH})
 
     def invoke(route: Route, path: str, body: bytes, claims: dict[str, str] | None) -> tuple[int, Any]:
         request = HttpRequest("POST", path, "", {"content-type": "application/json"}, body)
         event = api_gateway_event(request, route.key, {"name": path.rsplit("/", 1)[-1]}, claims)
-        result = app.resolve(event, cast(Any, LambdaContext("test")))
+        result = handler(event, cast(Any, LambdaContext("test")))
         import json
 
         return result["statusCode"], json.loads(result["body"])

@@ -1,4 +1,4 @@
-"""The searches sent to editors: exactly the URLs of interop.md, and their limits."""
+"""The searches sent to editors: exactly the URLs of docs/interop.md, and their limits."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Participation declaration rules (domain.md), one row per case."""
+"""Participation declaration rules (docs/domain.md), one row per case."""
 
 from __future__ import annotations
 

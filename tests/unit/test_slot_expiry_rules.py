@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sas_common.slots.expiry import FIRST_RUN_LOOKBACK, due_buckets
+from sas_common.slots.expiry import FIRST_RUN_LOOKBACK, due_buckets, finished_bucket
 from sas_common.slots.keys import expiry_attributes, expiry_bucket, utc_text
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -64,3 +64,21 @@ def test_a_slot_carries_its_expiry_attributes_and_ttl_after_its_end() -> None:
 def test_naive_instants_are_refused() -> None:
     with pytest.raises(ValueError, match="time zone"):
         utc_text(datetime(2026, 11, 23, 10, 0))
+
+
+@pytest.mark.parametrize(
+    ("buckets", "last_done", "finished"),
+    [
+        pytest.param(
+            ["EXP#2026-11-23T09", "EXP#2026-11-23T10"], None, "EXP#2026-11-23T09", id="all but current"
+        ),
+        pytest.param(
+            ["EXP#2026-11-23T10"], "EXP#2026-11-23T09", "EXP#2026-11-23T09", id="only the current hour"
+        ),
+        pytest.param([], None, None, id="nothing due on a first run"),
+    ],
+)
+def test_a_run_finishes_every_due_bucket_but_the_current_hours(
+    buckets: list[str], last_done: str | None, finished: str | None
+) -> None:
+    assert finished_bucket(buckets, last_done) == finished

@@ -14,7 +14,6 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from sas_common import storage
 from sas_common.effecteurs.model import Position
-from sas_common.slots import store
 from sas_common.slots.model import BOOKED, Slot, content_item, new_item, search_keys
 from sas_common.tables import PK, SK
 
@@ -377,13 +376,13 @@ def _writes(count: int) -> list[dict[str, Any]]:
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     slept: list[float] = []
-    monkeypatch.setattr("sas_common.slots.store.time.sleep", slept.append)
+    monkeypatch.setattr("sas_common.storage.time.sleep", slept.append)
     return slept
 
 
 def test_writes_go_25_to_a_request_in_order(sleeps: list[float]) -> None:
     client, writes = FakeClient([]), _writes(60)
-    assert store.write_batches(client, "slots", writes) == 3  # type: ignore[arg-type]
+    assert storage.write_batches(client, "slots", writes) == 3  # type: ignore[arg-type]
     assert [len(sent) for sent in client.sent] == [25, 25, 10]
     assert [write for sent in client.sent for write in sent] == writes
     assert sleeps == []
@@ -391,15 +390,15 @@ def test_writes_go_25_to_a_request_in_order(sleeps: list[float]) -> None:
 
 def test_unprocessed_writes_are_sent_again_after_a_backoff(sleeps: list[float]) -> None:
     client, writes = FakeClient([5, 2, 0]), _writes(30)
-    assert store.write_batches(client, "slots", writes) == 4  # type: ignore[arg-type]
+    assert storage.write_batches(client, "slots", writes) == 4  # type: ignore[arg-type]
     assert client.sent == [writes[:25], writes[20:25], writes[23:25], writes[25:]]
     assert len(sleeps) == 2
-    assert all(0 <= pause <= store.BACKOFF_CAP_SECONDS for pause in sleeps)
+    assert all(0 <= pause <= storage.BACKOFF_CAP_SECONDS for pause in sleeps)
 
 
 def test_writes_left_unprocessed_attempt_after_attempt_fail_the_replacement(sleeps: list[float]) -> None:
-    client = FakeClient([1] * store.MAX_BATCH_ATTEMPTS)
-    with pytest.raises(store.UnprocessedWrites):
-        store.write_batches(client, "slots", _writes(3))  # type: ignore[arg-type]
-    assert len(client.sent) == store.MAX_BATCH_ATTEMPTS
-    assert len(sleeps) == store.MAX_BATCH_ATTEMPTS - 1
+    client = FakeClient([1] * storage.MAX_BATCH_ATTEMPTS)
+    with pytest.raises(storage.UnprocessedWrites):
+        storage.write_batches(client, "slots", _writes(3))  # type: ignore[arg-type]
+    assert len(client.sent) == storage.MAX_BATCH_ATTEMPTS
+    assert len(sleeps) == storage.MAX_BATCH_ATTEMPTS - 1

@@ -13,10 +13,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
-    OpenAPIRequestValidationMiddleware,
-)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -25,14 +21,13 @@ from sas_common.auth import Principal, principal_from_claims, require_role
 from sas_common.errors import DomainError, InvalidInput, NotFound, PayloadTooLarge
 from sas_common.observability import logger, metrics, tracer
 from sas_common.routes import ROUTES_BY_KEY, Route
-from sas_common.settings import get_settings
+from sas_common.runtime import Runtime
 
 PRINCIPAL = "principal"
 ROUTE = "route"
+RUNTIME = "runtime"
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
-Next = Callable[[APIGatewayHttpResolver], Response[Any]]
-Middleware = Callable[[APIGatewayHttpResolver, Next], Response[Any]]
 
 
 def new_router() -> Router:
@@ -55,8 +50,12 @@ def fhir_error(error: DomainError) -> Response[Any]:
     return Response(status_code=error.status, content_type=FHIR_JSON, body=json.dumps(error_outcome(error)))
 
 
+def _is_fhir(route_key: str) -> bool:
+    return route_key.partition(" ")[2].startswith(FHIR_PATH_PREFIX)
+
+
 def _on_fhir_route(app: APIGatewayHttpResolver) -> bool:
-    return (app.current_event.route_key or "").partition(" ")[2].startswith(FHIR_PATH_PREFIX)
+    return _is_fhir(app.current_event.route_key or "")
 
 
 # Where powertools says a value came from; the field name alone is what the caller needs.
@@ -92,49 +91,45 @@ def _validation_error(exc: RequestValidationError) -> Response[Any]:
     )
 
 
-def _guard(routes: Mapping[str, Route]) -> Middleware:
-    """Before any handler: the body size limit, the route's role check, and the principal in context."""
-
-    def guard(app: APIGatewayHttpResolver, next_middleware: Next) -> Response[Any]:
-        event = app.current_event
-        route = routes.get(event.route_key)
-        if route is None:
-            raise NotFound(f"no route {event.route_key}")
-        body = event.body or ""
-        limit = get_settings().territory.max_request_body_bytes
-        if len(body.encode() if isinstance(body, str) else body) > limit:
-            raise PayloadTooLarge(f"the body exceeds {limit} bytes")
-        app.append_context(**{ROUTE: route})  # type: ignore[no-untyped-call]
-        if route.protected:
-            principal = principal_from_claims(event.request_context.authorizer.jwt_claim)
-            require_role(principal, route.action_required)
-            app.append_context(**{PRINCIPAL: principal})  # type: ignore[no-untyped-call]
-            logger.append_keys(role=principal.role.value)
-        return next_middleware(app)
-
-    return guard
-
-
-class _GuardThenValidate(OpenAPIRequestValidationMiddleware):
-    """Powertools' request validation always runs first; this puts the guard ahead of it, so a caller
-    without the right token or role gets 401/403, never a validation report on a body it may not send."""
-
-    def __init__(self, guard: Middleware) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._guard = guard
-
-    def handler(self, app: Any, next_middleware: NextMiddleware) -> Response[Any]:
-        return self._guard(
-            app, lambda inner: OpenAPIRequestValidationMiddleware.handler(self, inner, next_middleware)
-        )
+def admit(
+    event: Mapping[str, Any], routes: Mapping[str, Route], max_body_bytes: int
+) -> tuple[Route, Principal | None]:
+    """What every request goes through before its handler, and before its body or parameters are read: the
+    route (404), the body size (413), and on a protected route the token's principal (401) and its role
+    (403). A caller without the right token or role never gets a validation report on a body it may not
+    send."""
+    route_key = str(event.get("routeKey") or event.get("requestContext", {}).get("routeKey") or "")
+    route = routes.get(route_key)
+    if route is None:
+        raise NotFound(f"no route {route_key}")
+    body = event.get("body") or ""
+    if len(body.encode() if isinstance(body, str) else body) > max_body_bytes:
+        raise PayloadTooLarge(f"the body exceeds {max_body_bytes} bytes")
+    if not route.protected:
+        return route, None
+    claims = event.get("requestContext", {}).get("authorizer", {}).get("jwt", {}).get("claims")
+    principal = principal_from_claims(claims)
+    require_role(principal, route.action_required)
+    return route, principal
 
 
-def build_resolver(*routers: Router, routes: Mapping[str, Route] = ROUTES_BY_KEY) -> APIGatewayHttpResolver:
-    """A resolver for the routers' handlers; `routes` (the platform's route table) decides access."""
+def _error_result(error: DomainError, route_key: str) -> dict[str, Any]:
+    """A refusal answered without the resolver, in the same body the resolver would give."""
+    response = fhir_error(error) if _is_fhir(route_key) else json_error(error)
+    body = response.body if isinstance(response.body, str) else json.dumps(response.body)
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": response.headers.get("Content-Type", "application/json")},
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
+    """A resolver for the routers' handlers, with the platform's error mapping."""
     app = APIGatewayHttpResolver(enable_validation=True)
     for router in routers:
         app.include_router(router)
-    app._request_validation_middleware = _GuardThenValidate(_guard(routes))
 
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def _domain_error(exc: DomainError) -> Response[Any]:
@@ -168,20 +163,40 @@ def current_route(router: Router | APIGatewayHttpResolver) -> Route:
     return route
 
 
-def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
-    """The Lambda entry point of an HTTP capability: correlation id, tracing, metrics, then the resolver."""
+def runtime(router: Router | APIGatewayHttpResolver) -> Runtime:
+    """The function's runtime (settings, stores), as the entry point put it in the request's context."""
+    found = router.context.get(RUNTIME)
+    if not isinstance(found, Runtime):
+        raise RuntimeError("runtime read outside a request")
+    return found
+
+
+def lambda_entry(
+    app: APIGatewayHttpResolver, runtime: Runtime, routes: Mapping[str, Route] = ROUTES_BY_KEY
+) -> LambdaHandler:
+    """The Lambda entry point of an HTTP capability: correlation id, tracing, metrics, `admit`, then the
+    resolver with the route, the principal and the runtime in its context."""
+    limit = runtime.territory.max_request_body_bytes
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
     @tracer.capture_lambda_handler
     @metrics.log_metrics(capture_cold_start_metric=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            route, caller = admit(event, routes, limit)
+        except DomainError as error:
+            logger.info("request refused", extra={"error": error.code, "reason": error.message})
+            return _error_result(error, str(event.get("routeKey") or ""))
+        app.append_context(**{ROUTE: route, PRINCIPAL: caller, RUNTIME: runtime})  # type: ignore[no-untyped-call]
+        if caller is not None:
+            logger.append_keys(role=caller.role.value)
         return app.resolve(event, context)
 
     return handler
 
 
 def http_function(*routers: Router) -> tuple[APIGatewayHttpResolver, LambdaHandler]:
-    """A capability's resolver and Lambda entry point, the environment validated now (at cold start)."""
-    get_settings()
+    """A capability's resolver and Lambda entry point, its runtime made now (at cold start)."""
+    runtime = Runtime.from_environment()
     app = build_resolver(*routers)
-    return app, lambda_entry(app)
+    return app, lambda_entry(app, runtime)

@@ -65,3 +65,10 @@ class RuleViolation(DomainError):
 class UpstreamUnavailable(DomainError):
     status = HTTPStatus.BAD_GATEWAY
     code = "upstream_unavailable"
+
+
+class StaleWrite(Exception):
+    """A conditional write found the item changed since it was read (or already there, for a create).
+
+    Not a domain error: raised by a store, caught by the use case, which reads again or answers a
+    `Conflict`."""

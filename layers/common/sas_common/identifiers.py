@@ -1,4 +1,4 @@
-"""National identifiers of health professionals (interop.md): one definition of their shape."""
+"""National identifiers of health professionals (docs/interop.md): one definition of their shape."""
 
 from __future__ import annotations
 

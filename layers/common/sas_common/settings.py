@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from functools import cache
+from functools import cached_property
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,9 +30,9 @@ class Settings(BaseSettings):
     # "aws" in a deployed stack, "local" under the local runtime (only changes what is logged).
     stage: str = "aws"
 
-    @property
+    @cached_property
     def territory(self) -> TerritoryConfig:
-        return _territory(self.territory_json)
+        return parse_territory(self.territory_json, f"${TERRITORY_ENV}")
 
     def table_name(self, table: TableDef) -> str:
         return os.environ[table.env_var]
@@ -40,24 +40,20 @@ class Settings(BaseSettings):
     def queue_url(self, queue: QueueDef) -> str:
         return os.environ[queue.env_var]
 
-
-@cache
-def _territory(raw: str) -> TerritoryConfig:
-    return parse_territory(raw, f"${TERRITORY_ENV}")
-
-
-@cache
-def get_settings() -> Settings:
-    required = [table.env_var for table in TABLES] + [queue.env_var for queue in QUEUES]
-    missing = [name for name in required if not os.environ.get(name)]
-    if missing:
-        raise SettingsError(f"missing environment variable(s): {', '.join(missing)}")
-    try:
-        settings = Settings()  # filled from the environment
-    except ValidationError as exc:
-        raise SettingsError(f"invalid environment: {exc}") from exc
-    settings.territory  # noqa: B018 - parse the territory at cold start, not at the first request
-    return settings
+    @classmethod
+    def from_environment(cls) -> Settings:
+        """The function's settings, read and checked now (at cold start): a missing variable or a bad
+        territory fails here, loudly, not at the first request."""
+        required = [table.env_var for table in TABLES] + [queue.env_var for queue in QUEUES]
+        missing = [name for name in required if not os.environ.get(name)]
+        if missing:
+            raise SettingsError(f"missing environment variable(s): {', '.join(missing)}")
+        try:
+            settings = cls()  # filled from the environment
+        except ValidationError as exc:
+            raise SettingsError(f"invalid environment: {exc}") from exc
+        settings.territory  # noqa: B018 - parse the territory now
+        return settings
 
 
 def function_environment(

@@ -1,65 +1,137 @@
-"""DynamoDB access shared by every store: one boto3 resource per process, tables by definition.
+"""DynamoDB plumbing for the stores (`sas_common.stores`), and nothing else: the wire format, and the paging,
+batching and retrying every store needs.
 
-Bulk paths (a source's slots replaced, pattern 6) use `dynamodb_client()` instead: the low-level client,
-with items turned into DynamoDB's wire format by `wire_item`/`python_item` below. The resource layer
-deep-copies every request and runs boto3's TypeSerializer and botocore's parameter validation over each
-attribute, which costs more CPU than the item itself once 25 items go in one request.
+Only the stores import this module (and boto3/botocore); an import-linter contract keeps it so.
+
+Bulk paths (a source's slots replaced, pattern 6) use the low-level client with items turned into
+DynamoDB's wire format by `wire_item`/`python_item` below. The resource layer deep-copies every request and
+runs boto3's TypeSerializer and botocore's parameter validation over each attribute, which costs more CPU
+than the item itself once 25 items go in one request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from functools import cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-import boto3
 from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
-from botocore.config import Config
-
-from sas_common.settings import get_settings
-from sas_common.tables import TableDef
+from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource, Table
 
-
-@cache
-def dynamodb() -> DynamoDBServiceResource:
-    return boto3.resource("dynamodb")
-
-
-@cache
-def dynamodb_client() -> DynamoDBClient:
-    """The low-level client for bulk paths, shared by threads (clients are thread-safe, resources are not).
-
-    Its callers build their requests from items they made themselves, so botocore's client-side parameter
-    validation is off: it walks every attribute of every item and DynamoDB validates the request anyway
-    (a malformed one fails with a ValidationException instead of a ParamValidationError).
-    """
-    return boto3.client("dynamodb", config=Config(parameter_validation=False))
+BATCH_WRITE_SIZE = 25  # BatchWriteItem's limit
+BATCH_GET_SIZE = 100  # BatchGetItem's limit
+MAX_BATCH_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 0.05
+BACKOFF_CAP_SECONDS = 2.0
+CONDITION_FAILED = "ConditionalCheckFailedException"
+TRANSACTION_CANCELED = "TransactionCanceledException"
 
 
-def table(definition: TableDef) -> Table:
-    return dynamodb().Table(get_settings().table_name(definition))
+class UnprocessedWrites(RuntimeError):
+    """DynamoDB kept leaving some of a batch's writes unprocessed, attempt after attempt."""
 
 
-def query_all(definition: TableDef, **query: Any) -> list[dict[str, Any]]:
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+T = TypeVar("T")
+
+
+def unless_condition_fails(write: Callable[[], T]) -> T | None:
+    """Run a conditional write; None when its condition failed (any other error propagates)."""
+    try:
+        return write()
+    except ClientError as error:
+        if error_code(error) == CONDITION_FAILED:
+            return None
+        raise
+
+
+def query_all(table: Table, **query: Any) -> list[dict[str, Any]]:
     """Every item a Query matches, page after page (for key ranges known to be small)."""
     items: list[dict[str, Any]] = []
     while True:
-        page = table(definition).query(**query)
+        page = table.query(**query)
         items.extend(page["Items"])
         if "LastEvaluatedKey" not in page:
             return items
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def reset_clients() -> None:
-    """Forget cached clients (the local runtime and tests call it when they swap the AWS backend)."""
-    dynamodb.cache_clear()
-    dynamodb_client.cache_clear()
+def query_all_wire(client: DynamoDBClient, query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every item (wire format) a low-level Query matches, page after page."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = client.query(**query)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _chunks(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for first in range(0, len(values), size):
+        yield values[first : first + size]
+
+
+def _backoff(attempt: int) -> None:
+    # Full jitter: writers throttled together do not come back together.
+    delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
+    time.sleep(random.uniform(0, delay))  # noqa: S311 - jitter, not a secret
+
+
+def batch_get(
+    resource: DynamoDBServiceResource,
+    table_name: str,
+    keys: Sequence[Mapping[str, str]],
+    **options: Any,
+) -> list[dict[str, Any]]:
+    """The items found among `keys` (distinct), 100 to a BatchGetItem, unprocessed keys asked again after
+    a backoff; `options` (ProjectionExpression, ConsistentRead…) apply to every request."""
+    found: list[dict[str, Any]] = []
+    for chunk in _chunks(keys, BATCH_GET_SIZE):
+        request: dict[str, Any] = {table_name: {"Keys": list(chunk), **options}}
+        for attempt in range(MAX_BATCH_ATTEMPTS):
+            answer = resource.batch_get_item(RequestItems=request)
+            found += answer["Responses"].get(table_name, [])
+            request = dict(answer.get("UnprocessedKeys") or {})
+            if not request:
+                break
+            _backoff(attempt)
+        else:
+            raise RuntimeError(f"DynamoDB left keys of {table_name} unprocessed after retries")
+    return found
+
+
+def write_batches(client: DynamoDBClient, table_name: str, writes: Sequence[dict[str, Any]]) -> int:
+    """Send write requests (PutRequest/DeleteRequest, wire format, distinct keys) 25 to a BatchWriteItem,
+    in order, sending unprocessed ones again after a backoff; returns the number of requests made.
+
+    Past `MAX_BATCH_ATTEMPTS` requests for one batch, `UnprocessedWrites` is raised (the items written stay
+    written: a batch is not atomic)."""
+    requests = 0
+    for chunk in _chunks(writes, BATCH_WRITE_SIZE):
+        pending = list(chunk)
+        attempts = 0
+        while pending:
+            answer = client.batch_write_item(RequestItems={table_name: pending})  # type: ignore[dict-item]
+            requests += 1
+            attempts += 1
+            pending = cast(list[dict[str, Any]], answer.get("UnprocessedItems", {}).get(table_name, []))
+            if pending and attempts >= MAX_BATCH_ATTEMPTS:
+                raise UnprocessedWrites(
+                    f"{len(pending)} write(s) to {table_name} still unprocessed after {attempts} attempts"
+                )
+            if pending:
+                _backoff(attempts)
+    return requests
 
 
 def to_item(value: Any) -> Any:

@@ -3,7 +3,7 @@
 The CDK stack, the local runtime and the tests all build their tables from `TABLES`. Every item key is a
 string partition key `pk` and a string sort key `sk`; each index names its own key attributes, so an index
 is sparse: only items that carry its attributes are in it. ARCHITECTURE.md maps each access pattern of
-../shared/docs/access-patterns.md to the key or index below that serves it.
+docs/access-patterns.md to the key or index below that serves it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,20 @@ from dataclasses import dataclass, field
 
 PK = "pk"
 SK = "sk"
+
+# The partitions of an effecteur and of a structure, in every table that keys by owner (effecteurs,
+# participations) and in the orientations' `by_effecteur` index.
+EFFECTEUR_PREFIX = "EFF#"
+STRUCTURE_PREFIX = "STRUCT#"
+
+
+def effecteur_pk(national_id: str) -> str:
+    return EFFECTEUR_PREFIX + national_id
+
+
+def structure_pk(structure_id: str) -> str:
+    """A structure's partition (a health centre, an SOS association: its sites are its places)."""
+    return STRUCTURE_PREFIX + structure_id
 
 
 @dataclass(frozen=True)

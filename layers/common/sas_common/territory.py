@@ -1,6 +1,6 @@
 """Territory configuration (`infra/territories/<code>.json`), read by the CDK app and the local runtime.
 
-The keys pinned in contract.md are required; every key added here is optional with a default, so a file
+The keys pinned in docs/contract.md are required; every key added here is optional with a default, so a file
 with only the pinned keys runs locally and synthesises. Unknown keys are rejected.
 """
 

@@ -15,24 +15,24 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sas_common.agenda import store
 from sas_common.agenda.model import Series
 from sas_common.agenda.occurrences import Occurrence, instant, last_day, occurrences
 from sas_common.agenda.rules import is_live
 from sas_common.agenda.unavailability import Unavailability
 from sas_common.agenda.weekly import iso_week, visible_minutes, week_days
 from sas_common.effecteurs.model import Card
-from sas_common.effecteurs.store import load_card
+from sas_common.jobs import MATERIALISE_AGENDA
 from sas_common.observability import logger
-from sas_common.participation import store as participation_store
 from sas_common.participation.rules import manual_agenda_allowed
-from sas_common.settings import get_settings
 from sas_common.slots.keys import MANUAL_SOURCE
 from sas_common.slots.model import Slot, SlotMode, Visibility
-from sas_common.slots.store import Replacement, replace_slots
+from sas_common.slots.replacement import Replacement
+
+if TYPE_CHECKING:
+    from sas_common.runtime import Runtime
 
 MATERIALISED_DAYS = 3
 # Manual slots are offered to the SAS regulation.
@@ -124,82 +124,84 @@ class Materialised:
     retired: int
 
 
-def materialise(national_id: str, now: datetime) -> Materialised:
+def materialise(rt: Runtime, national_id: str, now: datetime) -> Materialised:
     """Replace the effecteur's manual slots in the window, write the current week's hours, and take
     series without days to come out of the job's index."""
-    zone = get_settings().territory.zone
+    zone = rt.territory.zone
     today = now.astimezone(zone).date()
-    card = load_card(national_id)
-    allowed = card is not None and manual_agenda_allowed(participation_store.current(national_id))
-    indexed = store.list_series_indexed(national_id)
+    card = rt.effecteurs.load_card(national_id)
+    allowed = card is not None and manual_agenda_allowed(rt.participations.declaration(national_id))
+    indexed = rt.effecteurs.list_series_indexed(national_id)
     series = [one for one, _ in indexed] if allowed else []
-    unavailability = store.load_unavailabilities(national_id) if allowed else {}
+    unavailability = rt.effecteurs.load_unavailabilities(national_id) if allowed else {}
     span = window(now, zone)
     slots = manual_slots(card, series, unavailability, now, zone) if card is not None and allowed else []
-    replaced = replace_slots(MANUAL_SOURCE, national_id, span.start, span.end, slots, zone)
+    replaced = rt.slots.replace_slots(MANUAL_SOURCE, national_id, span.start, span.end, slots)
     minutes = week_minutes(series, unavailability, today, zone)
-    store.save_week(national_id, iso_week(today), week_days(today)[0], minutes, now)
+    rt.participations.save_week(national_id, iso_week(today), week_days(today)[0], minutes, now)
     ended = [one for one, in_index in indexed if in_index and not is_live(last_day(one), today)]
     for one in ended:
-        store.retire(one)
+        rt.effecteurs.retire_series(one)
     return Materialised(national_id, replaced, iso_week(today), minutes, len(ended))
 
 
-@dataclass(frozen=True)
+@dataclass
 class JobRun:
     day: str
-    effecteurs: int
-    failed: int
-    slots_put: int
-    slots_updated: int
-    slots_deleted: int
-    done: bool
+    effecteurs: int = 0
+    failed: int = 0
+    slots_put: int = 0
+    slots_updated: int = 0
+    slots_deleted: int = 0
+    done: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def add(self, result: Materialised) -> None:
+        self.slots_put += result.slots.put
+        self.slots_updated += result.slots.updated
+        self.slots_deleted += result.slots.deleted
 
-def materialise_due(now: datetime, seconds_left: Callable[[], float]) -> JobRun:
+
+def materialise_due(rt: Runtime, now: datetime, seconds_left: Callable[[], float]) -> JobRun:
     """Once per local day, materialise every effecteur with live series, page by page through the index.
 
-    A run stops before the function's timeout and keeps its place (platform_state); the next run goes on
+    A run stops before the function's timeout and keeps its place (`platform_state`); the next run goes on
     from there, and once the day's pass is done, runs that day only read the cursor.
     """
-    today = now.astimezone(get_settings().territory.zone).date()
-    cursor = store.load_job_cursor()
+    today = now.astimezone(rt.territory.zone).date()
+    cursor = rt.state.load_cursor(MATERIALISE_AGENDA.name)
     same_day = cursor.get("day") == today.isoformat()
-    after: str | None = str(cursor["after"]) if same_day and cursor.get("after") else None
-    counts = {"effecteurs": 0, "failed": 0, "put": 0, "updated": 0, "deleted": 0}
-
-    def run(done: bool) -> JobRun:
-        store.save_job_cursor(today, after, done)
-        return JobRun(
-            today.isoformat(),
-            counts["effecteurs"],
-            counts["failed"],
-            counts["put"],
-            counts["updated"],
-            counts["deleted"],
-            done,
-        )
-
+    run = JobRun(today.isoformat())
     if same_day and cursor.get("done"):
-        return JobRun(today.isoformat(), 0, 0, 0, 0, 0, True)
-    while True:
-        owners, more = store.agenda_owners(after, JOB_PAGE)
+        run.done = True
+        return run
+    after: str | None = str(cursor["after"]) if same_day and cursor.get("after") else None
+    while not run.done:
+        owners, more = rt.effecteurs.agenda_owners(after, JOB_PAGE)
         for owner in owners:
             if seconds_left() < JOB_RESERVE_SECONDS:
-                return run(done=False)
-            try:
-                result = materialise(owner, now)
-            except Exception:  # one effecteur's bad data must not stop the others' pass
-                logger.exception("materialisation failed", extra={"national_id": owner})
-                counts["failed"] += 1
-            else:
-                counts["put"] += result.slots.put
-                counts["updated"] += result.slots.updated
-                counts["deleted"] += result.slots.deleted
-            counts["effecteurs"] += 1
+                _save_cursor(rt, today, after, done=False)
+                return run
+            _materialise_one(rt, owner, now, run)
             after = owner
-        if not owners or not more:
-            return run(done=True)
+        run.done = not owners or not more
+    _save_cursor(rt, today, after, done=True)
+    return run
+
+
+def _materialise_one(rt: Runtime, owner: str, now: datetime, run: JobRun) -> None:
+    try:
+        run.add(materialise(rt, owner, now))
+    except Exception:  # one effecteur's bad data must not stop the others' pass
+        logger.exception("materialisation failed", extra={"national_id": owner})
+        run.failed += 1
+    run.effecteurs += 1
+
+
+def _save_cursor(rt: Runtime, day: dt.date, after: str | None, *, done: bool) -> None:
+    cursor: dict[str, Any] = {"day": day.isoformat(), "done": done}
+    if after is not None:
+        cursor["after"] = after
+    rt.state.save_cursor(MATERIALISE_AGENDA.name, cursor)

@@ -58,11 +58,23 @@ def check_not_past(day: dt.date, today: dt.date, field: str = "date") -> None:
 
 def check_schedule(schedule: Schedule, first_day: dt.date) -> None:
     """A schedule's fields agree with each other (the field named is the one to fix)."""
+    span = _checked_span(schedule)
+    _check_mode(schedule, span)
+    _check_until(schedule, first_day)
+
+
+def _checked_span(schedule: Schedule) -> int:
+    """The schedule's length in minutes, when it ends after it starts."""
     span = clock_minutes(schedule.end) - clock_minutes(schedule.start)
     if span <= 0:
         raise _broken(
             Rule.END_NOT_AFTER_START, "end", f"end {schedule.end} is not after start {schedule.start}"
         )
+    return span
+
+
+def _check_mode(schedule: Schedule, span: int) -> None:
+    """Mode 'slots' needs slots that fit in the span; mode 'range' needs a capacity."""
     if schedule.mode is SlotMode.SLOTS:
         if schedule.slot_minutes is None:
             raise _broken(Rule.SLOT_MINUTES_REQUIRED, "slot_minutes", "mode 'slots' needs slot_minutes")
@@ -74,6 +86,10 @@ def check_schedule(schedule: Schedule, first_day: dt.date) -> None:
             )
     elif schedule.capacity is None:
         raise _broken(Rule.CAPACITY_REQUIRED, "capacity", "mode 'range' needs a capacity (patients, ≥ 1)")
+
+
+def _check_until(schedule: Schedule, first_day: dt.date) -> None:
+    """`until` ends a weekly recurrence, on or after its first day."""
     if schedule.until is not None:
         if not schedule.recurring:
             raise _broken(

@@ -4,7 +4,13 @@ places (`entries`), and importing it into the territory's tables (`importer`, `s
 from __future__ import annotations
 
 from sas_common.directory.extract import COLUMNS, check_header, text_lines
-from sas_common.directory.importer import DirectoryImport, ImportSummary, RejectedLine, import_extract
+from sas_common.directory.importer import (
+    DirectoryImport,
+    ImportSummary,
+    RejectedLine,
+    import_extract,
+    import_from_bucket,
+)
 
 __all__ = [
     "COLUMNS",
@@ -13,5 +19,6 @@ __all__ = [
     "RejectedLine",
     "check_header",
     "import_extract",
+    "import_from_bucket",
     "text_lines",
 ]

@@ -1,4 +1,5 @@
-"""The national directory extract (RPPS "PS_LibreAcces_Personne_activite", interop.md), read line by line.
+"""The national directory extract (RPPS "PS_LibreAcces_Personne_activite", docs/interop.md), read line by
+line.
 
 UTF-8 text, `|`-separated, one header line, one line per activity, every line ending with `|`. Nothing
 here holds more than one line: callers stream the file through `text_lines` and `read_line`.
@@ -106,7 +107,7 @@ CITY = _COLUMN["Libellé commune (coord. structure)"]
 PHONE = _COLUMN["Téléphone (coord. structure)"]
 DEPARTMENT = _COLUMN["Code Département (structure)"]
 
-# `Type d'identifiant PP` → the length of `Identifiant PP` (interop.md, identifiers.py).
+# `Type d'identifiant PP` → the length of `Identifiant PP` (docs/interop.md, identifiers.py).
 ID_DIGITS = {"8": 11, "0": 9}
 _NOT_PHONE = re.compile(r"[^\d+]")
 

@@ -21,14 +21,16 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from sas_common import geo
 from sas_common.directory.entries import DirectoryEntry, Grouper, PlaceDraft, content_hash
-from sas_common.directory.extract import ActivityLine, Rejection, check_header, read_line
-from sas_common.directory.store import (
+from sas_common.directory.extract import ActivityLine, Rejection, check_header, read_line, text_lines
+from sas_common.effecteurs.model import Position
+from sas_common.geocoding import AddressQuery, Geocoder
+from sas_common.stores.effecteurs import (
     DIR_HASH,
     DIR_PLACES,
     GEOCODED,
@@ -36,14 +38,15 @@ from sas_common.directory.store import (
     KNOWN_FROM,
     UPDATED_AT,
     DirectoryTable,
-    Key,
+    ItemKey,
     Stored,
     place_key,
     profile_key,
 )
-from sas_common.effecteurs.model import Position
-from sas_common.geocoding import AddressQuery, Geocoder, geocoder_from_environment
 from sas_common.tables import PK, SK
+
+if TYPE_CHECKING:
+    from sas_common.runtime import Runtime
 
 MAX_REJECTIONS = 1_000
 BATCH_SIZE = 100
@@ -76,7 +79,7 @@ def _present(values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
 
 @dataclass
 class _Update:
-    key: Key
+    key: ItemKey
     set_values: dict[str, Any]
     remove: list[str] = field(default_factory=list)
 
@@ -93,7 +96,7 @@ class _PlaceWork:
     position: Position | None = None
 
     @property
-    def key(self) -> Key:
+    def key(self) -> ItemKey:
         return place_key(self.national_id, self.draft.id)
 
     @property
@@ -112,15 +115,15 @@ class DirectoryImport:
     def __init__(
         self,
         departments: Collection[str],
-        geocoder: Geocoder | None = None,
-        table: DirectoryTable | None = None,
+        geocoder: Geocoder,
+        table: DirectoryTable,
         *,
         batch_size: int = BATCH_SIZE,
         max_rejections: int = MAX_REJECTIONS,
     ) -> None:
         self.departments = frozenset(departments)
-        self.geocoder = geocoder or geocoder_from_environment()
-        self.table = table or DirectoryTable()
+        self.geocoder = geocoder
+        self.table = table
         self.batch_size = batch_size
         self.max_rejections = max_rejections
         self.summary = ImportSummary()
@@ -192,7 +195,9 @@ class DirectoryImport:
         for update in updates:
             self.table.update(update.key, set_values=update.set_values, remove=update.remove)
 
-    def _place_work(self, entry: DirectoryEntry, draft: PlaceDraft, stored: dict[Key, Stored]) -> _PlaceWork:
+    def _place_work(
+        self, entry: DirectoryEntry, draft: PlaceDraft, stored: dict[ItemKey, Stored]
+    ) -> _PlaceWork:
         values = draft.attributes()
         return _PlaceWork(
             entry.national_id,
@@ -304,11 +309,13 @@ def _merge_same_effecteur(batch: list[DirectoryEntry]) -> list[DirectoryEntry]:
     return list(merged.values())
 
 
-def import_extract(
-    lines: Iterable[str],
-    departments: Collection[str],
-    geocoder: Geocoder | None = None,
-    table: DirectoryTable | None = None,
-) -> ImportSummary:
-    """Import an extract's lines (header first) for the territory of `departments`."""
-    return DirectoryImport(departments, geocoder, table).run(lines)
+def import_extract(rt: Runtime, lines: Iterable[str]) -> ImportSummary:
+    """Import an extract's lines (header first) into the territory's table, for its departments."""
+    return DirectoryImport(rt.territory.departments, rt.geocoder, rt.effecteurs.directory_table()).run(lines)
+
+
+def import_from_bucket(rt: Runtime, bucket: str, key: str) -> tuple[ImportSummary, str]:
+    """Import an extract dropped in the import bucket, read as a stream (never the whole object in
+    memory), and write its summary beside it; the summary and its key."""
+    summary = import_extract(rt, text_lines(rt.import_bucket.chunks(bucket, key)))
+    return summary, rt.import_bucket.put_summary(bucket, key, summary.model_dump_json().encode())

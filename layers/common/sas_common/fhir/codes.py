@@ -1,4 +1,4 @@
-"""Code systems, extension URLs and identifier types of the ANS SAS guide (interop.md), once.
+"""Code systems, extension URLs and identifier types of the ANS SAS guide (docs/interop.md), once.
 
 The national and structure identifier systems are in `sas_common.identifiers`.
 """

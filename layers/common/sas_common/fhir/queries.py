@@ -1,4 +1,4 @@
-"""The searches the platform sends editors, exactly as the guide writes them (interop.md).
+"""The searches the platform sends editors, exactly as the guide writes them (docs/interop.md).
 
 Identifiers are `system|value` with `|` URL-encoded (as in the guide's examples), joined by commas (FHIR's
 "or"); instants are sent in UTC (`Z`), to the second, so nothing in them needs encoding.

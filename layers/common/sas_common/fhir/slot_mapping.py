@@ -303,8 +303,27 @@ class _GraphReader:
         logical_ids: list[Resource],
         schedule_specialties: tuple[Specialty, ...],
     ) -> _ScheduleFacts:
-        practitioners = actors.get("Practitioner", [])
         role, role_holder = (actors.get("PractitionerRole") or [(None, None)])[0]
+        national_id, practitioner = self._practitioner(named, actors, logical_ids, role, role_holder)
+        place, role_specialties = self._practice(actors, role, role_holder)
+        return _ScheduleFacts(
+            national_id=national_id,
+            practitioner=_name(practitioner) if practitioner is not None else None,
+            place=place,
+            specialties=role_specialties or schedule_specialties,
+        )
+
+    def _practitioner(
+        self,
+        named: str,
+        actors: dict[str, list[tuple[Resource, Resource]]],
+        logical_ids: list[Resource],
+        role: Resource | None,
+        role_holder: Resource | None,
+    ) -> tuple[str, Resource | None]:
+        """The one doctor the Schedule names (its Practitioner resource, when included): its actors,
+        else the practitioner of its PractitionerRole."""
+        practitioners = actors.get("Practitioner", [])
         if not practitioners and not logical_ids and role is not None and role.practitioner is not None:
             if role.practitioner.reference:
                 reference = role.practitioner.reference
@@ -321,7 +340,16 @@ class _GraphReader:
                 RejectionCode.AMBIGUOUS_PRACTITIONER,
                 f"{named} names several practitioners ({', '.join(sorted(national_ids))})",
             )
-        national_id, practitioner = named_ids[0]
+        return named_ids[0]
+
+    def _practice(
+        self,
+        actors: dict[str, list[tuple[Resource, Resource]]],
+        role: Resource | None,
+        role_holder: Resource | None,
+    ) -> tuple[Place | None, tuple[Specialty, ...]]:
+        """Where the doctor practises (the role's Location, else the Schedule's, else only the role's
+        structure and phone), and the role's specialties."""
         location, location_holder = (actors.get("Location") or [(None, None)])[0]
         structure_id = phone = None
         role_specialties: tuple[Specialty, ...] = ()
@@ -338,12 +366,7 @@ class _GraphReader:
             place = _place(location, location_holder, structure_id, phone or _phone(location.telecom))
         elif structure_id or phone:
             place = Place(None, None, (), None, None, None, structure_id, phone)
-        return _ScheduleFacts(
-            national_id=national_id,
-            practitioner=_name(practitioner) if practitioner is not None else None,
-            place=place,
-            specialties=role_specialties or schedule_specialties,
-        )
+        return place, role_specialties
 
     def _sos_facts(
         self,

@@ -22,25 +22,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from sas_common import storage
-from sas_common.effecteurs import store as effecteurs
 from sas_common.effecteurs.model import Place
-from sas_common.effecteurs.store import PROFILE, effecteur_pk, structure_pk
 from sas_common.fhir.codes import siret_idnst, siret_of
 from sas_common.fhir.model import EditorSlot, MappingResult, PractitionerName, Rejection, RejectionCode
-from sas_common.geocoding import Geocoder, geocoder_from_environment
+from sas_common.geocoding import Geocoder
 from sas_common.ingest.convert import editor_doctor, placed, to_slot
 from sas_common.ingest.places import resolve_places
-from sas_common.participation import store as declarations
-from sas_common.participation.rules import polled_editors, shown_editors
+from sas_common.participation.rules import Declaration, StructureDeclaration, polled_editors, shown_editors
 from sas_common.slots.model import Slot
-from sas_common.slots.store import Replacement, replace_owners
-from sas_common.tables import EFFECTEURS, PK, SK
+from sas_common.slots.replacement import Replacement
+from sas_common.tables import effecteur_pk, structure_pk
 from sas_common.territory import EditorConfig, EditorKind
+
+if TYPE_CHECKING:
+    from sas_common.runtime import Runtime
 
 
 @dataclass
@@ -89,25 +88,9 @@ class ApplySummary:
         return totals
 
 
-@cache
-def ingest_geocoder() -> Geocoder:
-    """The territory's geocoder (`SAS_GEOCODER`), one per process: its cache serves every answer."""
-    return geocoder_from_environment()
-
-
-def known_effecteur(national_id: str) -> bool:
-    """Is the effecteur in the directory: one GetItem on its profile, keys only."""
-    found = storage.table(EFFECTEURS).get_item(
-        Key={PK: effecteur_pk(national_id), SK: PROFILE},
-        ProjectionExpression="#pk",
-        ExpressionAttributeNames={"#pk": PK},
-    )
-    return "Item" in found
-
-
 @dataclass
-class _Owner:
-    """Someone asked of the editor, as the table knows them."""
+class Owner:
+    """Someone asked of the editor, as the platform knows them."""
 
     owner_id: str  # the slots' owner (`Slot.national_id`): a national id, or `3` + SIRET
     pk: str  # their partition in `effecteurs`, which holds their places
@@ -116,34 +99,49 @@ class _Owner:
     places: list[Place] = field(default_factory=list)
 
 
-def _effecteur(editor_id: str, national_id: str) -> _Owner:
-    """One Query (profile and places), and the declaration."""
+def effecteur_owner(
+    editor_id: str, national_id: str, *, known: bool, declaration: Declaration | None, places: list[Place]
+) -> Owner:
+    """A doctor asked: unknown to the directory (nothing of theirs is stored), not showing this editor
+    (their slots of it go), or taken."""
     pk = effecteur_pk(national_id)
-    known, places = effecteurs.profile_and_places(pk)
     if not known:
         reason = f"effecteur {national_id} is not in the directory"
-        return _Owner(national_id, pk, Rejection(-1, reason, RejectionCode.UNKNOWN_EFFECTEUR), False)
-    declaration = declarations.current(national_id)
+        return Owner(national_id, pk, Rejection(-1, reason, RejectionCode.UNKNOWN_EFFECTEUR), False)
     if declaration is None or editor_id not in shown_editors(declaration):
         reason = f"effecteur {national_id} did not declare this editor"
-        return _Owner(national_id, pk, Rejection(-1, reason, RejectionCode.NOT_DECLARED), True)
-    return _Owner(national_id, pk, None, True, places)
+        return Owner(national_id, pk, Rejection(-1, reason, RejectionCode.NOT_DECLARED), True)
+    return Owner(national_id, pk, None, True, places)
 
 
-def _association(editor_id: str, siret: str) -> _Owner:
-    """The association's declaration, and, when it lists this editor, one Query for its sites."""
+def association_owner(editor_id: str, siret: str, declaration: StructureDeclaration | None) -> Owner:
+    """An SOS association asked (by SIRET): taken when its participating declaration lists this editor;
+    never declared, nothing of theirs can be stored; declared otherwise, what was stored goes. The places
+    of a taken one are read by the caller."""
     number = siret_of(siret)
     if number is None:
         reason = f"{siret!r} is not an association's SIRET"
-        return _Owner(siret, structure_pk(siret), Rejection(-1, reason, RejectionCode.NOT_DECLARED), False)
+        return Owner(siret, structure_pk(siret), Rejection(-1, reason, RejectionCode.NOT_DECLARED), False)
     owner_id, pk = siret_idnst(number), structure_pk(number)
-    declaration = declarations.current_structure(number)
     if declaration is None or editor_id not in polled_editors(declaration):
         reason = f"association {number} did not declare participation with this editor"
-        # Never declared: nothing of theirs can be stored; declared otherwise: what was stored goes.
         refusal = Rejection(-1, reason, RejectionCode.NOT_DECLARED)
-        return _Owner(owner_id, pk, refusal, declaration is not None)
-    return _Owner(owner_id, pk, None, True, effecteurs.profile_and_places(pk)[1])
+        return Owner(owner_id, pk, refusal, declaration is not None)
+    return Owner(owner_id, pk, None, True)
+
+
+def _read_owner(rt: Runtime, editor: EditorConfig, key: str) -> Owner:
+    """One Query for an owner's profile and places, and their declaration."""
+    if editor.kind is EditorKind.SOS:
+        number = siret_of(key)
+        association = rt.participations.structure_declaration(number) if number else None
+        owner = association_owner(editor.id, key, association)
+        if owner.refusal is None:
+            owner.places = rt.effecteurs.profile_and_places(owner.pk)[1]
+        return owner
+    known, places = rt.effecteurs.profile_and_places(effecteur_pk(key))
+    declaration = rt.participations.declaration(key) if known else None
+    return effecteur_owner(editor.id, key, known=known, declaration=declaration, places=places)
 
 
 def asked_key(editor: EditorConfig, slot: EditorSlot) -> str | None:
@@ -158,7 +156,36 @@ def named_in(editor: EditorConfig, slots: Sequence[EditorSlot]) -> list[str]:
     return list(dict.fromkeys(key for slot in slots if (key := asked_key(editor, slot)) is not None))
 
 
+def select_slots(
+    editor: EditorConfig,
+    result: MappingResult,
+    owners: dict[str, Owner],
+    window_start: datetime,
+    window_end: datetime,
+) -> tuple[list[tuple[Owner, EditorSlot, Slot]], list[Rejection]]:
+    """Which of the answer's slots are taken, each with its owner and as a platform slot, and the
+    rejections (the mapping's own first). Pure: the owners are read beforehand."""
+    rejected = list(result.rejected)
+    taken: list[tuple[Owner, EditorSlot, Slot]] = []
+    for slot in result.slots:
+        problem = _problem(editor, slot, owners, window_start, window_end)
+        if problem is not None:
+            rejected.append(Rejection(slot.entry_index, problem[1], problem[0]))
+            continue
+        try:
+            converted = to_slot(editor, slot)
+        except (ValueError, ValidationError) as exc:
+            reason = f"slot {slot.slot_id}: {_short(exc)}"
+            rejected.append(Rejection(slot.entry_index, reason, RejectionCode.INVALID_RESOURCE))
+            continue
+        key = asked_key(editor, slot)
+        assert key is not None  # checked by _problem
+        taken.append((owners[key], slot, converted))
+    return taken, rejected
+
+
 def apply_answer(
+    rt: Runtime,
     editor: EditorConfig,
     asked: Sequence[str],
     window_start: datetime,
@@ -175,52 +202,33 @@ def apply_answer(
     a slot starting outside the window too. Every owner asked who is known then gets exactly the editor's
     accepted slots in the window (none: their slots go).
     """
-    summary = ApplySummary(rejected=list(result.rejected))
+    owners = {key: _read_owner(rt, editor, key) for key in dict.fromkeys(asked)}
+    taken, rejected = select_slots(editor, result, owners, window_start, window_end)
+    summary = ApplySummary(accepted=[slot for _, slot, _ in taken], rejected=rejected)
     sos = editor.kind is EditorKind.SOS
-    owner_of_key = _association if sos else _effecteur
-    owners = {key: owner_of_key(editor.id, key) for key in dict.fromkeys(asked)}
-    taken: list[tuple[_Owner, EditorSlot, Slot]] = []
-    for slot in result.slots:
-        problem = _problem(editor, slot, owners, window_start, window_end)
-        if problem is not None:
-            summary.rejected.append(Rejection(slot.entry_index, problem[1], problem[0]))
-            continue
-        try:
-            converted = to_slot(editor, slot)
-        except (ValueError, ValidationError) as exc:
-            reason = f"slot {slot.slot_id}: {_short(exc)}"
-            summary.rejected.append(Rejection(slot.entry_index, reason, RejectionCode.INVALID_RESOURCE))
-            continue
-        key = asked_key(editor, slot)
-        assert key is not None  # checked by _problem
-        taken.append((owners[key], slot, converted))
-        summary.accepted.append(slot)
-
     if sos:
-        summary.doctors_created = _make_doctors_known(editor, [slot for _, slot, _ in taken])
+        summary.doctors_created = _make_doctors_known(rt, editor, summary.accepted)
     resolution = resolve_places(
         editor.id,
         [(owner.pk, slot.place) for owner, slot, _ in taken],
         {owner.pk: owner.places for owner in owners.values()},
-        geocoder or ingest_geocoder(),
+        geocoder or rt.geocoder,
         by_structure=not sos,  # an association's sites all carry its SIRET
     )
     for pk, places in resolution.created.items():
-        effecteurs.put_places(pk, places)
+        rt.effecteurs.put_places(pk, places)
     summary.places_created = resolution.places_created
     summary.places_not_geocoded = resolution.places_not_geocoded
-
-    wanted: dict[str, list[Slot]] = {owner.owner_id: [] for owner in owners.values()}
+    wanted: dict[str, list[Slot]] = {owner.owner_id: [] for owner in owners.values() if owner.replaced}
     for owner, slot, converted in taken:
         wanted[owner.owner_id].append(
             placed(converted, resolution.placement(editor.id, owner.pk, slot.place))
         )
-    replaced = {owner.owner_id: wanted[owner.owner_id] for owner in owners.values() if owner.replaced}
-    summary.replaced = replace_owners(editor.id, window_start, window_end, replaced)
+    summary.replaced = rt.slots.replace_owners(editor.id, window_start, window_end, wanted)
     return summary
 
 
-def _make_doctors_known(editor: EditorConfig, slots: Sequence[EditorSlot]) -> int:
+def _make_doctors_known(rt: Runtime, editor: EditorConfig, slots: Sequence[EditorSlot]) -> int:
     """Profiles for the doctors on duty the directory does not list: one BatchGetItem, then a
     conditional put per doctor missing (never over a profile written meanwhile)."""
     named: dict[str, PractitionerName | None] = {}
@@ -229,9 +237,9 @@ def _make_doctors_known(editor: EditorConfig, slots: Sequence[EditorSlot]) -> in
             named[slot.national_id] = slot.practitioner
     if not named:
         return 0
-    known = effecteurs.existing_profiles(named)
+    known = rt.effecteurs.existing_profiles(named)
     return sum(
-        effecteurs.create_profile(editor_doctor(editor.id, national_id, name))
+        rt.effecteurs.create_profile(editor_doctor(editor.id, national_id, name))
         for national_id, name in named.items()
         if national_id not in known
     )
@@ -240,7 +248,7 @@ def _make_doctors_known(editor: EditorConfig, slots: Sequence[EditorSlot]) -> in
 def _problem(
     editor: EditorConfig,
     slot: EditorSlot,
-    owners: dict[str, _Owner],
+    owners: dict[str, Owner],
     window_start: datetime,
     window_end: datetime,
 ) -> tuple[RejectionCode, str] | None:

@@ -15,18 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
+from sas_common.errors import StaleWrite
 
-from sas_common import storage
-from sas_common.tables import PK, PLATFORM_STATE, SK, editor_state_pk
+if TYPE_CHECKING:
+    from sas_common.runtime import Runtime
 
 FAILURE_THRESHOLD = 5
 COOL_DOWN = timedelta(minutes=2)
-BREAKER_SK = "BREAKER"
 _WRITE_ATTEMPTS = 5
 
 
@@ -79,94 +78,44 @@ def after_failure(state: BreakerState, now: datetime) -> BreakerState:
     return replace(state, failures=failures)
 
 
-# --- storage ------------------------------------------------------------------------------------------
+# --- the stored state (`platform_state`, one item per editor) -------------------------------------------
 
 
-def load(editor_id: str) -> BreakerState:
-    item = (
-        storage.table(PLATFORM_STATE)
-        .get_item(Key={PK: editor_state_pk(editor_id), SK: BREAKER_SK}, ConsistentRead=True)
-        .get("Item")
-    )
-    if not item:
-        return CLOSED
-    opened = item.get("opened_at")
-    return BreakerState(
-        status=BreakerStatus(str(item["state"])),
-        failures=int(str(item.get("failures", 0))),
-        opened_at=datetime.fromisoformat(str(opened)) if opened else None,
-        version=int(str(item["version"])),
-    )
-
-
-class StaleBreaker(Exception):
-    """The stored state changed since it was read."""
-
-
-def save(editor_id: str, previous: BreakerState, new: BreakerState) -> BreakerState:
-    """Write `new` if the stored state is still `previous` (its version); StaleBreaker otherwise."""
-    item: dict[str, Any] = {
-        PK: editor_state_pk(editor_id),
-        SK: BREAKER_SK,
-        "state": new.status.value,
-        "failures": new.failures,
-        "version": previous.version + 1,
-    }
-    if new.opened_at is not None:
-        item["opened_at"] = new.opened_at.astimezone(UTC).isoformat()
-    condition: dict[str, Any] = (
-        {"ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": {"#pk": PK}}
-        if previous.version == 0
-        else {
-            "ConditionExpression": "#version = :previous",
-            "ExpressionAttributeNames": {"#version": "version"},
-            "ExpressionAttributeValues": {":previous": previous.version},
-        }
-    )
-    try:
-        storage.table(PLATFORM_STATE).put_item(Item=item, **condition)
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            raise StaleBreaker(editor_id) from error
-        raise
-    return replace(new, version=previous.version + 1)
-
-
-def _update(editor_id: str, rule: Callable[[BreakerState], BreakerState]) -> BreakerState:
+def _update(rt: Runtime, editor_id: str, rule: Callable[[BreakerState], BreakerState]) -> BreakerState:
     """Apply `rule(state) -> state` to the stored state, retrying on a concurrent write."""
     for _ in range(_WRITE_ATTEMPTS):
-        previous = load(editor_id)
+        previous = rt.state.load_breaker(editor_id)
         new = rule(previous)
         if new == previous:
             return previous
         try:
-            return save(editor_id, previous, new)
-        except StaleBreaker:
+            return rt.state.save_breaker(editor_id, previous, new)
+        except StaleWrite:
             continue
-    raise StaleBreaker(editor_id)
+    raise StaleWrite(editor_id)
 
 
-def acquire(editor_id: str, now: datetime) -> tuple[bool, BreakerState]:
+def acquire(rt: Runtime, editor_id: str, now: datetime) -> tuple[bool, BreakerState]:
     """Is a batch allowed now; an open breaker past its cool-down goes half-open for this one trial.
 
     Only one worker wins the move to half-open (conditional write), so only one trial is sent."""
     for _ in range(_WRITE_ATTEMPTS):
-        state = load(editor_id)
+        state = rt.state.load_breaker(editor_id)
         if not allows(state, now):
             return False, state
         trial = before_batch(state, now)
         if trial == state:
             return True, state
         try:
-            return True, save(editor_id, state, trial)
-        except StaleBreaker:
+            return True, rt.state.save_breaker(editor_id, state, trial)
+        except StaleWrite:
             continue
-    return False, load(editor_id)
+    return False, rt.state.load_breaker(editor_id)
 
 
-def record_success(editor_id: str) -> BreakerState:
-    return _update(editor_id, after_success)
+def record_success(rt: Runtime, editor_id: str) -> BreakerState:
+    return _update(rt, editor_id, after_success)
 
 
-def record_failure(editor_id: str, now: datetime) -> BreakerState:
-    return _update(editor_id, lambda state: after_failure(state, now))
+def record_failure(rt: Runtime, editor_id: str, now: datetime) -> BreakerState:
+    return _update(rt, editor_id, lambda state: after_failure(state, now))

@@ -27,7 +27,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 
 from sas_common.territory import EditorConfig
 
-ACCEPT = "application/json+fhir"  # as the guide writes it (interop.md)
+ACCEPT = "application/json+fhir"  # as the guide writes it (docs/interop.md)
 MAX_RETRIES = 2
 BACKOFF_BASE_SECONDS = 0.2
 BACKOFF_MAX_SECONDS = 2.0
@@ -109,6 +109,21 @@ def make_client(editor: EditorConfig, transport: httpx.BaseTransport | None = No
     )
 
 
+def _attempt(http: httpx.Client, url: str) -> tuple[bytes | None, str, bool]:
+    """One GET: (the body of a 2xx answer, else None; why not; whether another attempt may help)."""
+    try:
+        response = http.get(url)
+    except httpx.TimeoutException as exc:
+        return None, f"timeout ({exc.__class__.__name__})", True
+    except httpx.TransportError as exc:
+        return None, f"connection error ({exc.__class__.__name__})", True
+    if not response.is_success:
+        return None, f"HTTP {response.status_code}", _retryable_status(response.status_code)
+    if len(response.content) > MAX_BODY_BYTES:
+        raise EditorUnavailable(f"answer larger than {MAX_BODY_BYTES} bytes")
+    return response.content, "", False
+
+
 def fetch_bundle(
     editor: EditorConfig,
     url: str,
@@ -125,20 +140,10 @@ def fetch_bundle(
         for attempt in range(MAX_RETRIES + 1):
             if attempt:
                 sleep(backoff_seconds(attempt - 1))
-            try:
-                response = http.get(url)
-            except httpx.TimeoutException as exc:
-                reason = f"timeout ({exc.__class__.__name__})"
-                continue
-            except httpx.TransportError as exc:
-                reason = f"connection error ({exc.__class__.__name__})"
-                continue
-            if response.is_success:
-                if len(response.content) > MAX_BODY_BYTES:
-                    raise EditorUnavailable(f"answer larger than {MAX_BODY_BYTES} bytes")
-                return response.content
-            reason = f"HTTP {response.status_code}"
-            if not _retryable_status(response.status_code):
+            body, reason, retry = _attempt(http, url)
+            if body is not None:
+                return body
+            if not retry:
                 break
         raise EditorUnavailable(reason)
     finally:

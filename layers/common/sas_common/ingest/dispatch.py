@@ -16,15 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from sas_common import messaging
 from sas_common.ingest import breaker, runs
-from sas_common.ingest.poll import BatchSummary, batch_size, batches, due_effecteurs, poll_batch
+from sas_common.ingest.poll import BatchSummary, batch_size, batches, poll_batch
 from sas_common.queues import EDITOR_POLLS
 from sas_common.territory import EditorConfig, TerritoryConfig
+
+if TYPE_CHECKING:
+    from sas_common.runtime import Runtime
 
 
 class PollMessage(BaseModel):
@@ -54,32 +56,31 @@ class DispatchSummary:
         return dict(self.__dict__)
 
 
-def dispatch(editor: EditorConfig, now: datetime) -> DispatchSummary:
+def dispatch(rt: Runtime, editor: EditorConfig, now: datetime) -> DispatchSummary:
     """Plan and send one run of the editor (see the module's doc)."""
-    state = breaker.load(editor.id)
+    state = rt.state.load_breaker(editor.id)
     if not breaker.allows(state, now):
         return DispatchSummary(editor.id, skipped=f"breaker {state.status.value}: cooling down")
     run_id = runs.new_run_id(now)
     summary = DispatchSummary(editor.id, run_id)
-    due = due_effecteurs(editor.id)
+    due = rt.participations.owners_showing(editor.id)
     planned = [
         PollMessage(editor_id=editor.id, run_id=run_id, batch=number, ids=ids, dispatched_at=now)
         for number, ids in enumerate(batches(due, batch_size(editor)))
     ]
     summary.due, summary.batches = len(due), len(planned)
-    runs.start_run(editor.id, run_id, len(planned), now)
-    summary.unsent = messaging.send_all(EDITOR_POLLS, [message.model_dump_json() for message in planned])
+    runs.start_run(rt, editor.id, run_id, len(planned), now)
+    summary.unsent = rt.queues.send_all(EDITOR_POLLS, [message.model_dump_json() for message in planned])
     return summary
 
 
-def dispatch_all(
-    territory: TerritoryConfig, now: datetime, editor_id: str | None = None
-) -> list[DispatchSummary]:
+def dispatch_all(rt: Runtime, now: datetime, editor_id: str | None = None) -> list[DispatchSummary]:
     """Every editor of the territory, or the one a per-editor schedule names."""
+    territory = rt.territory
     chosen = [editor for editor in territory.editors if editor_id in (None, editor.id)]
     if editor_id is not None and not chosen:
         raise LookupError(f"no editor {editor_id!r} in territory {territory.code}")
-    return [dispatch(editor, now) for editor in chosen]
+    return [dispatch(rt, editor, now) for editor in chosen]
 
 
 class DroppedMessage(Exception):
@@ -102,9 +103,13 @@ def read_message(body: str, territory: TerritoryConfig, now: datetime) -> tuple[
 
 
 def work(
-    message: PollMessage, editor: EditorConfig, now: datetime, time_left: Callable[[], float] | None = None
+    rt: Runtime,
+    message: PollMessage,
+    editor: EditorConfig,
+    now: datetime,
+    time_left: Callable[[], float] | None = None,
 ) -> tuple[BatchSummary, bool]:
     """Poll the message's batch and add it to its run; the summary, and whether it counted (not a replay)."""
-    summary = poll_batch(editor, message.ids, now, time_left=time_left)
-    counted = runs.record_batch(message.run_id, message.batch, summary)
+    summary = poll_batch(rt, editor, message.ids, now, time_left=time_left)
+    counted = runs.record_batch(rt, message.run_id, message.batch, summary)
     return summary, counted

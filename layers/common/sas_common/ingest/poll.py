@@ -19,13 +19,11 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
-from boto3.dynamodb.conditions import Key
 
-from sas_common import storage
 from sas_common.fhir.codes import siret_of
 from sas_common.fhir.errors import FhirError
 from sas_common.fhir.model import EditorSlot, MappingResult, Rejection
@@ -36,7 +34,7 @@ from sas_common.fhir.queries import (
     build_sos_query,
 )
 from sas_common.fhir.slot_mapping import map_slot_bundle
-from sas_common.ingest import breaker, rate
+from sas_common.ingest import breaker
 from sas_common.ingest.apply import apply_answer
 from sas_common.ingest.client import (
     BACKOFF_MAX_SECONDS,
@@ -45,18 +43,19 @@ from sas_common.ingest.client import (
     fetch_bundle,
     make_client,
 )
-from sas_common.participation import store as declarations
-from sas_common.tables import PARTICIPATIONS
 from sas_common.territory import EditorConfig, EditorKind
+
+if TYPE_CHECKING:
+    from sas_common.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
 WINDOW = timedelta(hours=48)
 MAX_PAGES = 20
 APPLY_SECONDS = 10.0  # kept for applying the answer once its last page is read
-DUE_PAGE_SIZE = 100
 SKIPPED_BREAKER_OPEN = "skipped: breaker open"
 NO_ASSOCIATION_DUE = "no association SIRET among the ids due"
+NOTHING_ASKED = "no id to ask"
 
 
 @dataclass
@@ -121,26 +120,6 @@ def batch_size(editor: EditorConfig) -> int:
     return MAX_ASSOCIATIONS_PER_QUERY if editor.kind is EditorKind.SOS else MAX_PRACTITIONERS_PER_QUERY
 
 
-def due_effecteurs(editor_id: str) -> list[str]:
-    """Who is due a poll of this editor (index `by_editor`): the effecteurs who declared it and did not
-    refuse its display, and for an SOS editor the participating associations that listed it (SIRETs)."""
-    index = PARTICIPATIONS.index("by_editor")
-    query: dict[str, Any] = {
-        "IndexName": index.name,
-        "KeyConditionExpression": Key(index.partition_key).eq(declarations.declared_editor_key(editor_id)),
-        "ProjectionExpression": "#sk",
-        "ExpressionAttributeNames": {"#sk": index.sort_key},
-        "Limit": DUE_PAGE_SIZE,
-    }
-    found: list[str] = []
-    while True:
-        page = storage.table(PARTICIPATIONS).query(**query)
-        found.extend(str(item[index.sort_key]) for item in page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return found
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def _same_origin(url: str, base_url: str) -> bool:
     one, other = urlsplit(url), urlsplit(base_url)
     return (one.scheme, one.netloc) == (other.scheme, other.netloc)
@@ -154,7 +133,42 @@ def page_seconds(editor: EditorConfig) -> float:
     )
 
 
+def page_problem(
+    editor: EditorConfig, url: str, pages_read: int, time_left: Callable[[], float] | None
+) -> _BatchFailed | None:
+    """Why the next page must not be asked (pure): too many pages, a next page elsewhere than the editor's
+    base URL (failures), or too little time left in the invocation (deferred: the batch is reported, not
+    lost with the worker)."""
+    if pages_read >= MAX_PAGES:
+        return _BatchFailed(f"more than {MAX_PAGES} pages")
+    if not _same_origin(url, str(editor.fhir_base_url)):
+        return _BatchFailed("a next page outside the editor's base URL")
+    if time_left is not None and time_left() < page_seconds(editor) + APPLY_SECONDS:
+        return _BatchDeferred("deferred: too little time left in this invocation for another page")
+    return None
+
+
+def _fetch_page(rt: Runtime, editor: EditorConfig, url: str, http: httpx.Client, now: datetime) -> bytes:
+    """One page's body, within the editor's request budget; _BatchFailed when the editor did not answer."""
+    if not rt.state.take_request(editor.id, now, editor.max_requests_per_minute):
+        raise _BatchDeferred(
+            f"deferred: the budget of {editor.max_requests_per_minute} requests a minute is spent"
+        )
+    try:
+        return fetch_bundle(editor, url, client=http)
+    except EditorUnavailable as exc:
+        raise _BatchFailed(exc.reason) from exc
+
+
+def _mapped(body: bytes, editor: EditorConfig) -> MappingResult:
+    try:
+        return map_slot_bundle(body, editor.kind)
+    except FhirError as exc:
+        raise _BatchFailed(f"{exc.__class__.__name__}: {exc}") from exc
+
+
 def _fetch_answer(
+    rt: Runtime,
     editor: EditorConfig,
     first_url: str,
     http: httpx.Client,
@@ -166,28 +180,13 @@ def _fetch_answer(
     slots: list[EditorSlot] = []
     rejected: list[Rejection] = []
     url: str | None = first_url
-    base_url = str(editor.fhir_base_url)
     while url is not None:
-        if summary.pages >= MAX_PAGES:
-            raise _BatchFailed(f"more than {MAX_PAGES} pages")
-        if not _same_origin(url, base_url):
-            raise _BatchFailed("a next page outside the editor's base URL")
-        if time_left is not None and time_left() < page_seconds(editor) + APPLY_SECONDS:
-            # Stop before the invocation's timeout would: the batch is reported, not lost with the worker.
-            raise _BatchDeferred("deferred: too little time left in this invocation for another page")
-        if not rate.take(editor.id, now, editor.max_requests_per_minute):
-            raise _BatchDeferred(
-                f"deferred: the budget of {editor.max_requests_per_minute} requests a minute is spent"
-            )
-        try:
-            body = fetch_bundle(editor, url, client=http)
-        except EditorUnavailable as exc:
-            raise _BatchFailed(exc.reason) from exc
+        problem = page_problem(editor, url, summary.pages, time_left)
+        if problem is not None:
+            raise problem
+        body = _fetch_page(rt, editor, url, http, now)
         summary.pages += 1
-        try:
-            page = map_slot_bundle(body, editor.kind)
-        except FhirError as exc:
-            raise _BatchFailed(f"{exc.__class__.__name__}: {exc}") from exc
+        page = _mapped(body, editor)
         offset = len(slots) + len(rejected)
         slots += page.slots
         rejected += [Rejection(r.index + offset, r.reason, r.code) for r in page.rejected]
@@ -198,7 +197,26 @@ def _fetch_answer(
     return MappingResult(slots, rejected)
 
 
+def asked_ids(editor: EditorConfig, ids: Sequence[str]) -> list[str]:
+    """Whom a batch asks the editor about: an SOS editor only associations' SIRETs (an effecteur who
+    declared an SOS editor for themself is filed under it too, and is not asked)."""
+    if editor.kind is EditorKind.SOS:
+        return [value for value in ids if siret_of(value) == value]
+    return list(ids)
+
+
+def search_url(editor: EditorConfig, ids: Sequence[str], now: datetime) -> str:
+    """The first page's URL: the slot search of INT_R01/INT_R04, or the SOS Schedule search."""
+    window_end = now + WINDOW
+    if editor.kind is EditorKind.SOS:
+        return build_sos_query(str(editor.fhir_base_url), ids, now, window_end)
+    return build_slot_query(
+        str(editor.fhir_base_url), ids, now, window_end, with_services=editor.kind is EditorKind.CPTS
+    )
+
+
 def poll_batch(
+    rt: Runtime,
     editor: EditorConfig,
     national_ids: Sequence[str],
     now: datetime,
@@ -209,34 +227,19 @@ def poll_batch(
     """Poll one batch of up to 25 effecteurs, or 10 SOS associations, for the window now → now + 48 h
     (see the module's doc). `time_left`: seconds left to the caller (a Lambda invocation), so that a slow
     editor's pages stop in time and the batch is reported as deferred."""
-    summary = BatchSummary(editor.id, len(national_ids))
-    if editor.kind is EditorKind.SOS:
-        # An SOS editor is asked about associations: only SIRETs (an effecteur who declared an SOS editor
-        # for themself is filed under it too, and is not asked).
-        national_ids = [value for value in national_ids if siret_of(value) == value]
-        summary.requested = len(national_ids)
-        if not national_ids:
-            summary.error = NO_ASSOCIATION_DUE
-            return summary
-    allowed, state = breaker.acquire(editor.id, now)
+    asked = asked_ids(editor, national_ids)
+    summary = BatchSummary(editor.id, len(asked))
+    if not asked:
+        summary.error = NO_ASSOCIATION_DUE if editor.kind is EditorKind.SOS else NOTHING_ASKED
+        return summary
+    allowed, state = breaker.acquire(rt, editor.id, now)
     summary.breaker_state = state.status.value
     if not allowed:
         summary.error, summary.skipped = SKIPPED_BREAKER_OPEN, True
         return summary
-    window_end = now + WINDOW
-    if editor.kind is EditorKind.SOS:
-        url = build_sos_query(str(editor.fhir_base_url), national_ids, now, window_end)
-    else:
-        url = build_slot_query(
-            str(editor.fhir_base_url),
-            national_ids,
-            now,
-            window_end,
-            with_services=editor.kind is EditorKind.CPTS,
-        )
     try:
         with make_client(editor, transport) as http:
-            result = _fetch_answer(editor, url, http, summary, now, time_left)
+            result = _fetch_answer(rt, editor, search_url(editor, asked, now), http, summary, now, time_left)
     except _BatchDeferred as deferred:
         # Nothing stored is touched; the editor's next scheduled poll asks again.
         summary.error, summary.deferred = deferred.reason, True
@@ -244,15 +247,15 @@ def poll_batch(
         return summary
     except (_BatchFailed, EditorUnavailable) as failed:  # the latter: no client (its certificate)
         summary.error = failed.reason
-        summary.breaker_state = breaker.record_failure(editor.id, now).status.value
+        summary.breaker_state = breaker.record_failure(rt, editor.id, now).status.value
         logger.warning(
             "editor batch failed",
-            extra={"editor_id": editor.id, "requested": len(national_ids), "reason": failed.reason},
+            extra={"editor_id": editor.id, "requested": len(asked), "reason": failed.reason},
         )
         return summary
     summary.slots_received = len(result.slots) + len(result.rejected)
-    applied = apply_answer(editor, national_ids, now, window_end, result)
+    applied = apply_answer(rt, editor, asked, now, now + WINDOW, result)
     summary.accepted, summary.rejected = len(applied.accepted), len(applied.rejected)
     summary.places_created, summary.places_not_geocoded = applied.places_created, applied.places_not_geocoded
-    summary.breaker_state = breaker.record_success(editor.id).status.value
+    summary.breaker_state = breaker.record_success(rt, editor.id).status.value
     return summary

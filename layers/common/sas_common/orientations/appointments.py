@@ -1,19 +1,16 @@
-"""Editors' appointment records (flow INT_R03) in the `orientations` table (pattern 11).
+"""Editors' appointment records (flow INT_R03): create, conditional update, read, and the link with the
+platform's own booking of the same slot (stored in `orientations`, sas_common.stores.orientations).
 
-    APPT#<editor id>#<sha256(system|value)[:32]> / META          the record as it is now (+ `version`)
-    APPT#<editor id>#<sha256(system|value)[:32]> / STATUS#<at>#<version>   one item per status taken
-
-The key is the editor's business identifier, so the same create replayed finds the record already there
-(the META put is conditioned on `attribute_not_exists`) and writes nothing. Every write is one
-transaction: META (conditioned on the version it replaces) and, when the status changes, a STATUS item.
-META carries `effecteur_pk`/`at_sk` (index `by_effecteur`, patterns 12 and 14); STATUS items do not, so
-the index lists each record once. Nothing about the patient is stored: `parse_appointment` drops it, and
-only the fields below are written.
+The record's key is the editor's business identifier, so the same create replayed finds the record already
+there and writes nothing. Nothing about the patient is stored: `parse_appointment` drops it, and only the
+fields of `_content` are written.
 
 The public id (`Location: /fhir/Appointment/<id>`) is the identifier hash: FHIR ids are at most 64
 characters, and an editor's system (its own OID) makes the value unique across editors in practice.
-A record is linked to the platform's own booking of the same slot (sas_common.orientations.links): once
-both have come, whichever first, the record's META carries `booking_id`, and keeps it through updates.
+A record is linked to the platform's booking of the same slot (editor, doctor, start): once both have come,
+whichever first, the record's META carries `booking_id`, and keeps it through updates. The pair is what
+indicator 9 and the dashboards deduplicate on (pattern 14): a booking and the editor's record of it count
+once.
 """
 
 from __future__ import annotations
@@ -21,43 +18,26 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
-
-from sas_common import storage
-from sas_common.errors import Conflict
+from sas_common.errors import Conflict, StaleWrite
 from sas_common.fhir.appointment import AppointmentRecord, Identifier
+from sas_common.fhir.errors import RejectedAppointment
 from sas_common.identifiers import NATIONAL_ID_SYSTEM
-from sas_common.orientations import links
-from sas_common.tables import ORIENTATIONS, PK, SK
 
-APPT_PREFIX = "APPT#"
-META = "META"
-STATUS_PREFIX = "STATUS#"
+if TYPE_CHECKING:
+    from sas_common.runtime import Runtime
+
 LOCATION_PREFIX = "/fhir/Appointment/"
 
 
-def identifier_hash(system: str | None, value: str) -> str:
-    return hashlib.sha256(f"{system or ''}|{value}".encode()).hexdigest()[:32]
-
-
-def record_pk(editor_id: str, identifier: Identifier) -> str:
-    return _pk(editor_id, identifier_hash(identifier.system, identifier.value))
-
-
-def _pk(editor_id: str, appointment_id: str) -> str:
-    """A record's partition from its public id (the identifier's hash), among its editor's records."""
-    return f"{APPT_PREFIX}{editor_id}#{appointment_id}"
-
-
-def _appointment_id(pk: str) -> str:
-    return pk.rsplit("#", 1)[1]
+def appointment_id(identifier: Identifier) -> str:
+    """A record's public id: a hash of the editor's business identifier."""
+    return hashlib.sha256(f"{identifier.system or ''}|{identifier.value}".encode()).hexdigest()[:32]
 
 
 def location(identifier: Identifier) -> str:
-    return LOCATION_PREFIX + identifier_hash(identifier.system, identifier.value)
+    return LOCATION_PREFIX + appointment_id(identifier)
 
 
 @dataclass(frozen=True)
@@ -98,42 +78,13 @@ def _content(record: AppointmentRecord) -> dict[str, Any]:
     return {name: value for name, value in content.items() if value is not None}
 
 
-def _meta_item(
-    editor_id: str, record: AppointmentRecord, pk: str, version: int, now: str, received: str, at: str
-) -> dict[str, Any]:
-    return {
-        PK: pk,
-        SK: META,
-        **_content(record),
-        "editor_id": editor_id,
-        "appointment_id": location(record.identifier).removeprefix(LOCATION_PREFIX),
-        "version": version,
-        "received_at": received,
-        "updated_at": now,
-        "effecteur_pk": f"EFF#{record.national_id}",
-        "at_sk": f"{at}#{pk}",
-    }
+def load(rt: Runtime, editor_id: str, identifier: Identifier) -> dict[str, Any] | None:
+    return rt.orientations.load_record(editor_id, appointment_id(identifier))
 
 
-def _status_item(pk: str, record: AppointmentRecord, version: int, now: str) -> dict[str, Any]:
-    item = {PK: pk, SK: f"{STATUS_PREFIX}{now}#{version:06d}", "status": record.status.value, "at": now}
-    item.update({k: v for k, v in (("start", _text(record.start)), ("end", _text(record.end))) if v})
-    return item
-
-
-def load(editor_id: str, identifier: Identifier) -> dict[str, Any] | None:
-    found = storage.table(ORIENTATIONS).get_item(
-        Key={PK: record_pk(editor_id, identifier), SK: META}, ConsistentRead=True
-    )
-    return found.get("Item")
-
-
-def load_by_id(editor_id: str, appointment_id: str) -> dict[str, Any] | None:
-    """A record by the id its Location carries, among this editor's only (the id is the identifier's hash)."""
-    found = storage.table(ORIENTATIONS).get_item(
-        Key={PK: _pk(editor_id, appointment_id), SK: META}, ConsistentRead=True
-    )
-    return found.get("Item")
+def load_by_id(rt: Runtime, editor_id: str, record_id: str) -> dict[str, Any] | None:
+    """A record by the id its Location carries, among this editor's only."""
+    return rt.orientations.load_record(editor_id, record_id)
 
 
 def as_fhir(item: dict[str, Any]) -> dict[str, Any]:
@@ -156,60 +107,64 @@ def as_fhir(item: dict[str, Any]) -> dict[str, Any]:
     return resource
 
 
-def history(editor_id: str, identifier: Identifier) -> list[dict[str, Any]]:
+def history(rt: Runtime, editor_id: str, identifier: Identifier) -> list[dict[str, Any]]:
     """The record's STATUS items, oldest first."""
-    condition = Key(PK).eq(record_pk(editor_id, identifier)) & Key(SK).begins_with(STATUS_PREFIX)
-    return storage.query_all(ORIENTATIONS, KeyConditionExpression=condition, ConsistentRead=True)
+    return rt.orientations.record_history(editor_id, appointment_id(identifier))
 
 
-def create(editor_id: str, record: AppointmentRecord, now: datetime | None = None) -> Stored:
+def create(rt: Runtime, editor_id: str, record: AppointmentRecord, now: datetime | None = None) -> Stored:
     """Create the record; the same identifier again (a replay) writes nothing and answers created=False."""
-    existing = load(editor_id, record.identifier)
+    _require_known_doctor(rt, record)
+    existing = load(rt, editor_id, record.identifier)
     if existing is not None:
-        _link(existing)  # a replay also completes a link an interrupted create left undone
+        _link(rt, existing)  # a replay also completes a link an interrupted create left undone
         return _stored(existing, created=False, changed=False)
-    return _write(editor_id, record, None, now or datetime.now(UTC))
+    return _write(rt, editor_id, record, None, now or datetime.now(UTC))
 
 
-def upsert(editor_id: str, record: AppointmentRecord, now: datetime | None = None) -> Stored:
+def upsert(rt: Runtime, editor_id: str, record: AppointmentRecord, now: datetime | None = None) -> Stored:
     """Conditional update on the identifier: create when absent, else the record as sent now."""
-    existing = load(editor_id, record.identifier)
+    _require_known_doctor(rt, record)
+    existing = load(rt, editor_id, record.identifier)
     if existing is not None and _same(existing, record):
-        _link(existing)
+        _link(rt, existing)
         return _stored(existing, created=False, changed=False)
-    return _write(editor_id, record, existing, now or datetime.now(UTC))
+    return _write(rt, editor_id, record, existing, now or datetime.now(UTC))
 
 
-def booking_made(editor_id: str, national_id: str, start: datetime, booking_id: str) -> str | None:
+def _require_known_doctor(rt: Runtime, record: AppointmentRecord) -> None:
+    """The doctor must be in the platform's directory (that they declared this editor is not required:
+    the record says what happened, whatever the declaration)."""
+    if not rt.effecteurs.exists(record.national_id):
+        raise RejectedAppointment(
+            f"the doctor {record.national_id} is not in the platform's directory",
+            field="Appointment.participant",
+        )
+
+
+def booking_made(
+    rt: Runtime, editor_id: str, national_id: str, start: datetime, booking_id: str
+) -> str | None:
     """The booking flow's side of the link: the platform booked this doctor's slot at `start` on this
     editor. The id of the editor's record of it (as in its Location) if it has come — it then carries
     `booking_id` — else None, and the record takes the booking id when it comes."""
-    pk = links.booking_made(editor_id, national_id, start, booking_id)
-    if pk is None:
+    record_id = rt.orientations.booking_made(editor_id, national_id, start, booking_id)
+    if record_id is None:
         return None
-    _set_booking(pk, booking_id)
-    return _appointment_id(pk)
+    rt.orientations.set_record_booking(editor_id, record_id, booking_id)
+    return record_id
 
 
-def _link(item: dict[str, Any]) -> None:
+def _link(rt: Runtime, item: dict[str, Any]) -> None:
     """The record's side of the link, until it has its booking (a record without a start has none)."""
     if item.get("booking_id") or not item.get("start"):
         return
     start = datetime.fromisoformat(str(item["start"]))
-    booking_id = links.record_stored(str(item["editor_id"]), str(item["national_id"]), start, str(item[PK]))
+    editor_id, record_id = str(item["editor_id"]), str(item["appointment_id"])
+    booking_id = rt.orientations.record_stored(editor_id, str(item["national_id"]), start, record_id)
     if booking_id is not None:
-        _set_booking(str(item[PK]), booking_id)
+        rt.orientations.set_record_booking(editor_id, record_id, booking_id)
         item["booking_id"] = booking_id
-
-
-def _set_booking(pk: str, booking_id: str) -> None:
-    storage.table(ORIENTATIONS).update_item(
-        Key={PK: pk, SK: META},
-        UpdateExpression="SET booking_id = :booking",
-        ConditionExpression="attribute_exists(#pk)",
-        ExpressionAttributeNames={"#pk": PK},
-        ExpressionAttributeValues={":booking": booking_id},
-    )
 
 
 _CONTENT_NAMES = (
@@ -235,42 +190,32 @@ def _same(existing: dict[str, Any], record: AppointmentRecord) -> bool:
 
 
 def _write(
-    editor_id: str, record: AppointmentRecord, existing: dict[str, Any] | None, moment: datetime
+    rt: Runtime, editor_id: str, record: AppointmentRecord, existing: dict[str, Any] | None, moment: datetime
 ) -> Stored:
-    pk = record_pk(editor_id, record.identifier)
     now = _now_text(moment)
-    version = int(existing["version"]) + 1 if existing else 1
-    received = str(existing["received_at"]) if existing else now
-    at = _text(record.start) or (str(existing["at_sk"]).split("#")[0] if existing else now)
-    meta = _meta_item(editor_id, record, pk, version, now, received, at)
+    record_id = appointment_id(record.identifier)
+    meta: dict[str, Any] = {
+        **_content(record),
+        "editor_id": editor_id,
+        "appointment_id": record_id,
+        "version": int(existing["version"]) + 1 if existing else 1,
+        "received_at": str(existing["received_at"]) if existing else now,
+        "updated_at": now,
+    }
     if existing is not None and existing.get("booking_id"):
         meta["booking_id"] = existing["booking_id"]  # the link outlives the record's changes
-    table_name = storage.table(ORIENTATIONS).name
-    condition: dict[str, Any] = (
-        {
-            "ConditionExpression": "#version = :previous",
-            "ExpressionAttributeNames": {"#version": "version"},
-            "ExpressionAttributeValues": {":previous": existing["version"]},
-        }
-        if existing
-        else {"ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": {"#pk": PK}}
-    )
-    items: list[dict[str, Any]] = [{"Put": {"TableName": table_name, "Item": meta, **condition}}]
-    if existing is None or existing.get("status") != record.status.value:
-        items.append({"Put": {"TableName": table_name, "Item": _status_item(pk, record, version, now)}})
+    at = _text(record.start) or (rt.orientations.record_at(existing) if existing else now)
     try:
-        storage.dynamodb().meta.client.transact_write_items(TransactItems=cast(Any, items))
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "TransactionCanceledException":
-            raise
+        written = rt.orientations.write_record(editor_id, record_id, meta, previous=existing, at=at, now=now)
+    except StaleWrite:
         if existing is None:
             # Created at the same time by a replay of the same create: that one won, this one is the replay.
-            found = load(editor_id, record.identifier)
+            found = load(rt, editor_id, record.identifier)
             if found is not None:
                 return _stored(found, created=False, changed=False)
-        raise Conflict("the appointment record was changed at the same time; send it again") from error
-    _link(meta)
-    return _stored(meta, created=existing is None, changed=True)
+        raise Conflict("the appointment record was changed at the same time; send it again") from None
+    _link(rt, written)
+    return _stored(written, created=existing is None, changed=True)
 
 
 def _stored(item: dict[str, Any], *, created: bool, changed: bool) -> Stored:

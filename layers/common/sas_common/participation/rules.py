@@ -1,4 +1,4 @@
-"""The participation declaration and its rules (domain.md, "Participation declaration").
+"""The participation declaration and its rules (docs/domain.md, "Participation declaration").
 
 Plain typed Python: the request model, the rules that combine its fields, and what a declaration implies
 for the rest of the platform (manual agenda allowed, editor slots shown, declared editors). No AWS here.
@@ -47,7 +47,7 @@ class Rule(StrEnum):
 
 
 class Declaration(BaseModel):
-    """The body of `PUT /effecteurs/{national_id}/participation` (contract.md), plus the CPTS places."""
+    """The body of `PUT /effecteurs/{national_id}/participation` (docs/contract.md), plus the CPTS places."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -77,6 +77,17 @@ def check(
     allowed without it, and is simply not eligible for pay.
     """
     d = declaration
+    _check_modality(d)
+    _check_places(d, place_ids)
+    if d.modality is Modality.SOS_MEDECINS:
+        _check_sos(d)
+        return
+    _check_software(d, territory_editors)
+    _check_honour(d)
+
+
+def _check_modality(d: Declaration) -> None:
+    """A participant chooses a modality; a structure's is named, a CPTS's lists its places."""
     if d.participates and d.modality is None:
         _broken(Rule.MODALITY_REQUIRED, "modality", "a participating effecteur chooses a modality")
     if d.modality in STRUCTURE_MODALITIES and not d.structure_name:
@@ -91,17 +102,27 @@ def check(
             "structure_place_ids",
             "a CPTS declaration lists the places attached to it",
         )
+
+
+def _check_places(d: Declaration, place_ids: Collection[str]) -> None:
+    """The places attached to a structure are the effecteur's."""
     unknown_places = sorted(set(d.structure_place_ids) - set(place_ids))
     if unknown_places:
         _broken(Rule.UNKNOWN_PLACE, "structure_place_ids", f"unknown place(s): {', '.join(unknown_places)}")
-    if d.modality is Modality.SOS_MEDECINS:
-        if d.uses_interfaced_software is not None or d.editors or d.refuses_editor_slots:
-            _broken(
-                Rule.SOS_NO_SOFTWARE_QUESTION,
-                "uses_interfaced_software",
-                "SOS Médecins: no booking-software question, the association's manager enters availability",
-            )
-        return
+
+
+def _check_sos(d: Declaration) -> None:
+    """SOS Médecins: the software questions are not asked (the association's manager enters slots)."""
+    if d.uses_interfaced_software is not None or d.editors or d.refuses_editor_slots:
+        _broken(
+            Rule.SOS_NO_SOFTWARE_QUESTION,
+            "uses_interfaced_software",
+            "SOS Médecins: no booking-software question, the association's manager enters availability",
+        )
+
+
+def _check_software(d: Declaration, territory_editors: Collection[str]) -> None:
+    """A participant answers the software question; the editors and the refusal agree with the answer."""
     if d.participates and d.uses_interfaced_software is None:
         _broken(
             Rule.SOFTWARE_ANSWER_REQUIRED,
@@ -109,32 +130,44 @@ def check(
             "say whether you use an interfaced booking software",
         )
     if d.uses_interfaced_software:
-        if not d.editors:
-            _broken(Rule.EDITORS_REQUIRED, "editors", "with interfaced software, list the editors you use")
-        unknown = sorted(set(d.editors) - set(territory_editors))
-        if unknown:
-            _broken(
-                Rule.UNKNOWN_EDITOR,
-                "editors",
-                f"editor(s) not interfaced in this territory for doctors: {', '.join(unknown)}",
-            )
+        _check_interfaced_editors(d, territory_editors)
     else:
-        if d.editors:
-            _broken(
-                Rule.EDITORS_WITHOUT_SOFTWARE, "editors", "editors are listed only with interfaced software"
-            )
-        if d.refuses_editor_slots and d.uses_interfaced_software is False:
-            _broken(
-                Rule.REFUSAL_NEEDS_SOFTWARE,
-                "refuses_editor_slots",
-                "refusing editor slots only applies with interfaced software",
-            )
-        if d.participates and d.uses_interfaced_software is False and not d.honour_two_hours:
-            _broken(
-                Rule.HONOUR_REQUIRED_WITHOUT_SOFTWARE,
-                "honour_two_hours",
-                "without interfaced software, declare on your honour 2 hours a week on the SAS agenda",
-            )
+        _check_without_software(d)
+
+
+def _check_interfaced_editors(d: Declaration, territory_editors: Collection[str]) -> None:
+    """With interfaced software: at least one editor, each interfaced in the territory."""
+    if not d.editors:
+        _broken(Rule.EDITORS_REQUIRED, "editors", "with interfaced software, list the editors you use")
+    unknown = sorted(set(d.editors) - set(territory_editors))
+    if unknown:
+        _broken(
+            Rule.UNKNOWN_EDITOR,
+            "editors",
+            f"editor(s) not interfaced in this territory for doctors: {', '.join(unknown)}",
+        )
+
+
+def _check_without_software(d: Declaration) -> None:
+    """Without interfaced software (or no answer yet): no editors, and no editor slots to refuse."""
+    if d.editors:
+        _broken(Rule.EDITORS_WITHOUT_SOFTWARE, "editors", "editors are listed only with interfaced software")
+    if d.refuses_editor_slots and d.uses_interfaced_software is False:
+        _broken(
+            Rule.REFUSAL_NEEDS_SOFTWARE,
+            "refuses_editor_slots",
+            "refusing editor slots only applies with interfaced software",
+        )
+
+
+def _check_honour(d: Declaration) -> None:
+    """A participant whose slots are not all shown from editors declares 2 hours a week on honour."""
+    if d.participates and d.uses_interfaced_software is False and not d.honour_two_hours:
+        _broken(
+            Rule.HONOUR_REQUIRED_WITHOUT_SOFTWARE,
+            "honour_two_hours",
+            "without interfaced software, declare on your honour 2 hours a week on the SAS agenda",
+        )
     if d.participates and d.refuses_editor_slots and not d.honour_two_hours:
         _broken(
             Rule.HONOUR_REQUIRED_WHEN_REFUSING,
@@ -155,6 +188,12 @@ def editor_synced(declaration: Declaration) -> bool:
 def shown_editors(declaration: Declaration) -> frozenset[str]:
     """The editors whose slots are polled and shown for this effecteur (never when refused)."""
     return frozenset(declaration.editors) if editor_synced(declaration) else frozenset()
+
+
+def accepts_extra_patients(declaration: Declaration) -> bool:
+    """In the en-sus directory: "I accept to be contacted by regulation to take patients beyond my
+    availabilities" is what participating means (docs/domain.md)."""
+    return declaration.participates
 
 
 def manual_agenda_allowed(declaration: Declaration | None) -> bool:

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.conditions import Key
+from sas_common.jobs import EXPIRE_SLOTS
+from sas_common.slots.keys import bucket_hour, expiry_bucket
 
-from sas_common import storage
-from sas_common.slots.keys import bucket_hour, expiry_bucket, utc_text
-from sas_common.tables import PK, PLATFORM_STATE, SK, SLOTS
+if TYPE_CHECKING:
+    from sas_common.runtime import Runtime
 
-CURSOR_PK = "JOB#expire-slots"
-CURSOR_SK = "CURSOR"
 # On the very first run, look back this far; older slots are left to TTL.
 FIRST_RUN_LOOKBACK = timedelta(days=3)
+CURSOR_BUCKET = "last_bucket"
 
 
 @dataclass(frozen=True)
@@ -46,31 +45,20 @@ def due_buckets(last_done: str | None, now: datetime) -> list[str]:
     return buckets
 
 
-def _read_cursor() -> str | None:
-    item = storage.table(PLATFORM_STATE).get_item(Key={PK: CURSOR_PK, SK: CURSOR_SK}).get("Item")
-    return str(item["last_bucket"]) if item else None
+def finished_bucket(buckets: list[str], last_done: str | None) -> str | None:
+    """The last bucket a run over `buckets` finishes: not the current hour's (its slots are still to come)."""
+    return buckets[-2] if len(buckets) > 1 else last_done
 
 
-def _due_keys(bucket: str, now_text: str) -> list[dict[str, Any]]:
-    index = SLOTS.index("by_expiry")
-    condition = Key(index.partition_key).eq(bucket) & Key(index.sort_key).lte(now_text)
-    items = storage.query_all(SLOTS, IndexName=index.name, KeyConditionExpression=condition)
-    return [{PK: item[PK], SK: item[SK]} for item in items]
-
-
-def expire_slots(now: datetime) -> ExpirySummary:
-    last_done = _read_cursor()
+def expire_slots(rt: Runtime, now: datetime) -> ExpirySummary:
+    """Delete the slots that have ended, reading only the buckets due since the last run."""
+    last_done = rt.state.load_cursor(EXPIRE_SLOTS.name).get(CURSOR_BUCKET)
+    last_done = str(last_done) if last_done else None
     buckets = due_buckets(last_done, now)
-    now_text = utc_text(now)
-    read = 0
-    with storage.table(SLOTS).batch_writer(overwrite_by_pkeys=[PK, SK]) as batch:
-        for bucket in buckets:
-            keys = _due_keys(bucket, now_text)
-            read += len(keys)
-            for key in keys:
-                batch.delete_item(Key=key)
-    # The current hour is not finished: slots ending later in it are still to come.
-    finished = buckets[-2] if len(buckets) > 1 else last_done
+    ended = [key for bucket in buckets for key in rt.slots.ended_keys(bucket, now)]
+    rt.slots.delete_keys(ended)  # 25 to a batch, across buckets
+    read = len(ended)
+    finished = finished_bucket(buckets, last_done)
     if finished != last_done:
-        storage.table(PLATFORM_STATE).put_item(Item={PK: CURSOR_PK, SK: CURSOR_SK, "last_bucket": finished})
+        rt.state.save_cursor(EXPIRE_SLOTS.name, {CURSOR_BUCKET: finished})
     return ExpirySummary(buckets_queried=len(buckets), items_read=read, expired=read, cursor=finished)

@@ -1,0 +1,212 @@
+"""The `slots` table: free slots of the coming days, editor and manual (item layout in
+sas_common.slots.model and .keys, keys and indexes in sas_common.tables).
+
+    SRC#<source>#<owner> / <start UTC>#<slot key>     one slot (source: an editor id, or `manual`)
+
+`replace_owners` is access pattern 6: what a source says about some owners over a window replaces what the
+table held for them there, without reading anything else. It goes through the low-level client with items
+in the wire format (`storage.wire_item`/`python_item`): an editor's poll writes thousands of items, and with
+25 to a BatchWriteItem the CPU spent per item, not the requests, is what sets the rate. Clients are
+thread-safe: the owners' windows are read at the same time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sas_common import storage
+from sas_common.slots.keys import source_pk, utc_text
+from sas_common.slots.model import Slot
+from sas_common.slots.replacement import (
+    Item,
+    OwnerPlan,
+    Replacement,
+    content_update,
+    plan_replacement,
+    wanted_items,
+)
+from sas_common.stores.clients import AwsClients
+from sas_common.tables import PK, SK, SLOTS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+# Owners whose windows are read at the same time (botocore keeps 10 connections per client).
+READ_CONCURRENCY = 8
+EXPIRY_INDEX = SLOTS.index("by_expiry")
+
+
+class SlotStore:
+    def __init__(self, aws: AwsClients, table_name: str, zone: ZoneInfo) -> None:
+        self._aws = aws
+        self.table_name = table_name
+        # Items carry their local day (indexes `by_cell_day`, `by_tele_day`): the territory's zone.
+        self.zone = zone
+        # How replacements send their puts and deletes (the benchmark swaps in one request per item).
+        self.write_requests: Callable[[DynamoDBClient, str, Sequence[dict[str, Any]]], int] = (
+            storage.write_batches
+        )
+
+    @property
+    def _client(self) -> DynamoDBClient:
+        return self._aws.dynamodb_client
+
+    def window_items(
+        self, source: str, owner: str, window_start: datetime, window_end: datetime
+    ) -> list[Item]:
+        """The items of (source, owner) whose start is in [window_start, window_end): one Query."""
+        return [storage.python_item(item) for item in self._window(source, owner, window_start, window_end)]
+
+    def _window(self, source: str, owner: str, window_start: datetime, window_end: datetime) -> list[Item]:
+        # A slot's sort key is `<start>#<slot key>`: longer than the bare bound, so a slot starting exactly
+        # at the window's end sorts after it and is left out, one starting at its start is in.
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :from AND :to",
+            "ExpressionAttributeNames": {"#pk": PK, "#sk": SK},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": source_pk(source, owner)},
+                ":from": {"S": utc_text(window_start)},
+                ":to": {"S": utc_text(window_end)},
+            },
+            "ConsistentRead": True,
+        }
+        return storage.query_all_wire(self._client, query)
+
+    def replace_slots(
+        self, source: str, owner: str, window_start: datetime, window_end: datetime, slots: Iterable[Slot]
+    ) -> Replacement:
+        """Make the table hold exactly `slots` for (source, owner) in [window_start, window_end)."""
+        return self.replace_owners(source, window_start, window_end, {owner: slots})[owner]
+
+    def replace_owners(
+        self,
+        source: str,
+        window_start: datetime,
+        window_end: datetime,
+        wanted: Mapping[str, Iterable[Slot]],
+    ) -> dict[str, Replacement]:
+        """Make the table hold exactly `wanted[owner]` for (source, owner) in [window_start, window_end),
+        for every owner of `wanted` (an editor's answer about the doctors it was asked of).
+
+        One Query per owner reads their window, the owners' Queries running at the same time (up to
+        `READ_CONCURRENCY`); the plan (`slots.replacement`) deletes items no longer wanted and puts new
+        ones, every owner's together, 25 to a BatchWriteItem (a poll of 25 doctors with a few slots each
+        fills a handful of batches, not 25); an item whose content changed is updated in place, so the
+        booking state on it (a range's `booked` counter, a hold) is never overwritten by a replacement
+        racing a booking; unchanged items are not written.
+        """
+        owners = list(wanted)
+        items = {
+            owner: wanted_items(source, owner, window_start, window_end, wanted[owner], self.zone)
+            for owner in owners
+        }
+        plans = {
+            owner: plan_replacement(
+                {str(item[SK]): item for item in map(storage.python_item, window)}, items[owner]
+            )
+            for owner, window in zip(
+                owners, self._read_windows(source, owners, window_start, window_end), strict=True
+            )
+        }
+        writes = [
+            request for owner, plan in plans.items() for request in _write_requests(source, owner, plan)
+        ]
+        if writes:
+            self.write_requests(self._client, self.table_name, writes)
+        for plan in plans.values():
+            for item, before in plan.updates:
+                self._update_content(item, before)
+        return {owner: plan.counts for owner, plan in plans.items()}
+
+    def _read_windows(
+        self, source: str, owners: Sequence[str], window_start: datetime, window_end: datetime
+    ) -> list[list[Item]]:
+        def read(owner: str) -> list[Item]:
+            return self._window(source, owner, window_start, window_end)
+
+        if len(owners) <= 1:
+            return [read(owner) for owner in owners]
+        with ThreadPoolExecutor(max_workers=min(READ_CONCURRENCY, len(owners))) as pool:
+            return list(pool.map(read, owners))
+
+    def _update_content(self, item: Item, before: Item) -> None:
+        """Rewrite the content attributes of an existing item, leaving its booking state alone."""
+        to_set, removed = content_update(item, before)
+        names = {f"#a{i}": name for i, name in enumerate([*to_set, *removed])}
+        by_name = {name: placeholder for placeholder, name in names.items()}
+        expression = "SET " + ", ".join(f"{by_name[name]} = :v{i}" for i, name in enumerate(to_set))
+        if removed:
+            expression += " REMOVE " + ", ".join(by_name[name] for name in removed)
+        names["#pk"] = PK
+        updated = storage.unless_condition_fails(
+            lambda: self._client.update_item(
+                TableName=self.table_name,
+                Key={PK: {"S": item[PK]}, SK: {"S": item[SK]}},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={
+                    f":v{i}": storage.wire_value(value) for i, value in enumerate(to_set.values())
+                },
+            )
+        )
+        if updated is None:
+            # Removed in the meantime (the expiry job): it is still wanted, so it comes back whole. The
+            # booking flow marks a booked manual slot (booking state) rather than deleting it, or the next
+            # materialisation of the agenda would offer it again.
+            self._client.put_item(TableName=self.table_name, Item=storage.wire_item(item))
+
+    def remove_source(self, source: str, owner: str) -> int:
+        """Delete every slot a source holds for an owner (an editor they no longer show): one Query of keys
+        (the owner's partition: a few days of slots at most) and batched deletes. The number removed."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": PK, "#sk": SK},
+            "ExpressionAttributeValues": {":pk": {"S": source_pk(source, owner)}},
+            "ProjectionExpression": "#pk, #sk",
+            "ConsistentRead": True,
+        }
+        keys = storage.query_all_wire(self._client, query)
+        storage.write_batches(
+            self._client, self.table_name, [{"DeleteRequest": {"Key": key}} for key in keys]
+        )
+        return len(keys)
+
+    # --- expiry (pattern 7) -----------------------------------------------------------------------------
+
+    def ended_keys(self, bucket: str, now: datetime) -> list[dict[str, Any]]:
+        """The keys (wire format) of the slots of an expiry bucket that ended by `now` (index `by_expiry`)."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": EXPIRY_INDEX.name,
+            "KeyConditionExpression": "#bucket = :bucket AND #end <= :now",
+            "ExpressionAttributeNames": {
+                "#bucket": EXPIRY_INDEX.partition_key,
+                "#end": EXPIRY_INDEX.sort_key,
+            },
+            "ExpressionAttributeValues": {":bucket": {"S": bucket}, ":now": {"S": utc_text(now)}},
+        }
+        return [{PK: item[PK], SK: item[SK]} for item in storage.query_all_wire(self._client, query)]
+
+    def delete_keys(self, keys: Sequence[dict[str, Any]]) -> None:
+        """Delete these items (keys in wire format, distinct), 25 to a batch."""
+        storage.write_batches(
+            self._client, self.table_name, [{"DeleteRequest": {"Key": key}} for key in keys]
+        )
+
+
+def _write_requests(source: str, owner: str, plan: OwnerPlan) -> list[dict[str, Any]]:
+    pk = source_pk(source, owner)
+    requests: list[dict[str, Any]] = [
+        {"DeleteRequest": {"Key": {PK: {"S": pk}, SK: {"S": key}}}} for key in plan.deletes
+    ]
+    requests += [{"PutRequest": {"Item": storage.wire_item(item)}} for item in plan.puts]
+    return requests
