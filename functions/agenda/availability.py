@@ -17,8 +17,7 @@ from agenda.answers import AgendaAnswer, SeriesView, UnavailabilityAnswer, answe
 from sas_common.agenda import service
 from sas_common.agenda.model import AvailabilityInput, AvailabilityPatch, Scope
 from sas_common.agenda.unavailability import UnavailabilityInput
-from sas_common.api import new_router, principal, runtime
-from sas_common.effecteurs.service import card_for
+from sas_common.api import new_router, principal, runtime, target_card
 from sas_common.params import NationalIdPath, PlaceIdPath
 from sas_common.routes import (
     AGENDA_GET,
@@ -79,7 +78,7 @@ def create_availability(
     national_id: NationalIdPath, body: AvailabilityInput, idempotency_key: IdempotencyKey = None
 ) -> SeriesView:
     who, rt = principal(router), runtime(router)
-    card = card_for(rt, national_id, who, AVAILABILITY_CREATE.action_required)
+    card = target_card(router)
     now = _now()
     series = service.create(rt, card, who, body, now=now, idempotency_key=idempotency_key)
     return SeriesView.of(series, service.local_today(rt, now))
@@ -101,7 +100,7 @@ def edit_availability(
     date: DateQuery = None,
 ) -> SeriesView:
     who, rt = principal(router), runtime(router)
-    card = card_for(rt, national_id, who, AVAILABILITY_EDIT.action_required)
+    card = target_card(router)
     now = _now()
     series = service.edit(rt, card, who, availability_id, scope=scope, day=date, patch=body, now=now)
     return SeriesView.of(series, service.local_today(rt, now))
@@ -127,7 +126,7 @@ def delete_availability(
     date: DateQuery = None,
 ) -> Response[Any]:
     who, rt = principal(router), runtime(router)
-    card = card_for(rt, national_id, who, AVAILABILITY_DELETE.action_required)
+    card = target_card(router)
     service.delete(rt, card, who, availability_id, scope=scope, day=date, now=_now())
     return Response(status_code=204)
 
@@ -144,7 +143,7 @@ def get_agenda(
     to: Annotated[dt.date, Query(description="last local day, included")],
 ) -> AgendaAnswer:
     rt = runtime(router)
-    card = card_for(rt, national_id, principal(router), AGENDA_GET.action_required)
+    card = target_card(router)
     return AgendaAnswer.of(from_, to, rt.territory.zone, service.agenda(rt, card, from_, to))
 
 
@@ -164,6 +163,6 @@ def put_unavailability(
     national_id: NationalIdPath, place_id: PlaceIdPath, body: UnavailabilityInput
 ) -> UnavailabilityAnswer:
     who, rt = principal(router), runtime(router)
-    card = card_for(rt, national_id, who, UNAVAILABILITY_PUT.action_required)
+    card = target_card(router)
     unavailability = service.set_unavailability(rt, card, who, place_id, body, now=_now())
     return UnavailabilityAnswer.of(place_id, unavailability)

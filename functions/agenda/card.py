@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from agenda.answers import answers
-from sas_common.api import new_router, principal, runtime
+from sas_common.api import new_router, runtime, target_card
 from sas_common.effecteurs.model import Card
-from sas_common.effecteurs.service import card_for, card_with_participation
+from sas_common.effecteurs.service import card_with_participation
 from sas_common.params import NationalIdPath
 from sas_common.routes import EFFECTEUR_CARD
 
@@ -25,5 +25,5 @@ router = new_router()
 )
 def get_card(national_id: NationalIdPath) -> Card:
     rt = runtime(router)
-    card = card_for(rt, national_id, principal(router), EFFECTEUR_CARD.action_required)
+    card = target_card(router)
     return card_with_participation(rt, card)

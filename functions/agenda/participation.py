@@ -15,9 +15,7 @@ from agenda.answers import (
     StructureDeclarationAnswer,
     answers,
 )
-from sas_common.api import new_router, principal, runtime
-from sas_common.auth import Target, authorize
-from sas_common.effecteurs.service import card_for
+from sas_common.api import new_router, principal, runtime, target_card
 from sas_common.params import NationalIdPath
 from sas_common.participation import rules, service
 from sas_common.routes import (
@@ -52,7 +50,7 @@ SAVED_MEANWHILE = 409, "the declaration was saved at the same time by another re
 )
 def declare(national_id: NationalIdPath, declaration: rules.Declaration) -> DeclarationAnswer:
     caller, rt = principal(router), runtime(router)
-    card = card_for(rt, national_id, caller, PARTICIPATION_PUT.action_required)
+    card = target_card(router)
     saved, created = service.declare(rt, card, declaration, by=caller.subject)
     return DeclarationAnswer.of(
         saved,
@@ -70,7 +68,6 @@ def declare(national_id: NationalIdPath, declaration: rules.Declaration) -> Decl
 )
 def read(national_id: NationalIdPath) -> ParticipationHistory:
     rt = runtime(router)
-    card_for(rt, national_id, principal(router), PARTICIPATION_GET.action_required)
     current, versions = service.history(rt, national_id)
     return ParticipationHistory(
         current=DeclarationVersion.of(current) if current else None,
@@ -90,9 +87,6 @@ def declare_structure(
     structure_id: StructureIdPath, declaration: rules.StructureDeclaration
 ) -> StructureDeclarationAnswer:
     caller = principal(router)
-    authorize(
-        caller, STRUCTURE_PARTICIPATION_PUT.action_required, Target(structure_ids=frozenset({structure_id}))
-    )
     saved, created = service.declare_structure(runtime(router), structure_id, declaration, by=caller.subject)
     return StructureDeclarationAnswer.of(
         saved,

@@ -36,7 +36,6 @@ DelegateIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="the
 )
 def put_regulator_info(national_id: NationalIdPath, info: RegulatorInfo) -> RegulatorInfoAnswer:
     caller, rt = principal(router), runtime(router)
-    service.card_for(rt, national_id, caller, REGULATOR_INFO_PUT.action_required)
     service.set_regulator_info(rt, caller, national_id, info)
     return RegulatorInfoAnswer(national_id=national_id, regulator_info=info)
 
@@ -59,7 +58,6 @@ def put_regulator_info(national_id: NationalIdPath, info: RegulatorInfo) -> Regu
 )
 def request_delegate(national_id: NationalIdPath, wanted: DelegateRequest) -> Response[Any]:
     rt = runtime(router)
-    service.card_for(rt, national_id, principal(router), DELEGATE_REQUEST.action_required)
     delegate, created = service.request_delegate(rt, national_id, wanted)
     return Response(
         status_code=201 if created else 200,
@@ -81,5 +79,4 @@ def request_delegate(national_id: NationalIdPath, wanted: DelegateRequest) -> Re
 )
 def approve_delegate(national_id: NationalIdPath, delegate_id: DelegateIdPath) -> Delegate:
     rt = runtime(router)
-    service.card_for(rt, national_id, principal(router), DELEGATE_APPROVE.action_required)
     return service.approve_delegate(rt, national_id, delegate_id)

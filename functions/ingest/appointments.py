@@ -18,13 +18,13 @@ from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from ingest.answers import LOCATION, Appointment, fhir_answers
-from ingest.fhir_http import body_text, calling_editor, fhir_response
-from sas_common.api import new_router, runtime
+from ingest.fhir_http import body_text, fhir_response
+from sas_common.api import calling_editor, new_router, runtime
 from sas_common.errors import InvalidInput, NotFound
-from sas_common.fhir.appointment import parse_appointment
+from sas_common.fhir.appointment import IDENTIFIER_MAX, parse_appointment
 from sas_common.fhir.outcome import IssueType, OutcomeIssue, Severity, operation_outcome
 from sas_common.fhir.resources import MODELS, read_resource
 from sas_common.observability import logger
@@ -32,6 +32,13 @@ from sas_common.orientations import appointments
 from sas_common.routes import FHIR_APPOINTMENT_CREATE, FHIR_APPOINTMENT_READ, FHIR_APPOINTMENT_UPDATE
 
 router = new_router()
+IdentifierQuery = Annotated[
+    str,
+    Query(
+        max_length=2 * IDENTIFIER_MAX + 1,
+        description="`<system>|<value>`: the editor's business identifier of the record (as in the body)",
+    ),
+]
 TAGS = ["fhir"]
 _ERRORS = "400: malformed FHIR; 422: a rule of flow INT_R03 (e.g. a doctor unknown to the directory)."
 # What writing a record can answer besides its success.
@@ -62,7 +69,7 @@ def _answer(stored: appointments.Stored, message: str) -> Response[str]:
     ),
 )
 def create() -> Response[str]:
-    editor = calling_editor(router, FHIR_APPOINTMENT_CREATE)
+    editor = calling_editor(router)
     record = parse_appointment(body_text(router))
     stored = appointments.create(runtime(router), editor.id, record)
     logger.info(
@@ -89,10 +96,9 @@ def create() -> Response[str]:
         headers=LOCATION,
     ),
 )
-def update() -> Response[str]:
-    editor = calling_editor(router, FHIR_APPOINTMENT_UPDATE)
-    wanted = (router.current_event.query_string_parameters or {}).get("identifier", "")
-    system, separator, value = wanted.partition("|")
+def update(identifier: IdentifierQuery = "") -> Response[str]:
+    editor = calling_editor(router)
+    system, separator, value = identifier.partition("|")
     if not separator or not system or not value:
         raise InvalidInput("the query must name the record: ?identifier=<system>|<value>", field="identifier")
     record = parse_appointment(body_text(router))
@@ -130,7 +136,7 @@ def update() -> Response[str]:
     ),
 )
 def read(appointment_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]) -> Response[str]:
-    editor = calling_editor(router, FHIR_APPOINTMENT_READ)
+    editor = calling_editor(router)
     item = appointments.load_by_id(runtime(router), editor.id, appointment_id)
     if item is None:
         raise NotFound(

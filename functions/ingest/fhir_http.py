@@ -1,4 +1,4 @@
-"""What the ingest capability's FHIR routes share: the calling editor, the raw body, FHIR answers."""
+"""What the ingest capability's FHIR routes share: the raw body, FHIR answers."""
 
 from __future__ import annotations
 
@@ -10,21 +10,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from sas_common.api import FHIR_JSON, principal, runtime
-from sas_common.auth import Target, authorize
-from sas_common.errors import Forbidden
-from sas_common.routes import Route
-from sas_common.territory import EditorConfig
-
-
-def calling_editor(router: Router, route: Route) -> EditorConfig:
-    """The editor the token speaks for (claim `sas_editor_id`); 403 if the territory has no such editor."""
-    caller = principal(router)
-    authorize(caller, route.action_required, Target(editor_id=caller.editor_id))
-    editor = runtime(router).territory.editor(caller.editor_id or "")
-    if editor is None:
-        raise Forbidden(f"editor {caller.editor_id!r} is not an editor of this territory")
-    return editor
+from sas_common.api import FHIR_JSON
 
 
 def body_text(router: Router) -> str:

@@ -8,8 +8,8 @@ from http import HTTPStatus
 from aws_lambda_powertools.event_handler import Response
 
 from ingest.answers import fhir_answers
-from ingest.fhir_http import body_text, calling_editor, fhir_response
-from sas_common.api import new_router, runtime
+from ingest.fhir_http import body_text, fhir_response
+from sas_common.api import calling_editor, new_router, runtime
 from sas_common.fhir.outcome import mapping_outcome
 from sas_common.fhir.slot_mapping import map_slot_bundle
 from sas_common.ingest.push import push as apply_push
@@ -43,7 +43,7 @@ TAGS = ["fhir"]
     ),
 )
 def push() -> Response[str]:
-    editor = calling_editor(router, FHIR_BUNDLE_PUSH)
+    editor = calling_editor(router)
     result = map_slot_bundle(body_text(router), editor.kind)
     summary = apply_push(runtime(router), editor, result, datetime.now(UTC))
     counts = summary.as_dict()

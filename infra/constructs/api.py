@@ -168,7 +168,7 @@ class Api(Construct):
             authorizer=authorizer,
         )
         if not route.protected:
-            reason = f"{route.key} is public by design (contract.md): no token is required to call it."
+            reason = f"{route.key} is public by design (docs/contract.md): no token is required to call it."
             Validations.of(added).acknowledge(Ack(id="AwsSolutions-APIG4", reason=reason))
         return added
 

@@ -19,8 +19,9 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
+from sas_common.bodies import MAX_DEPTH, MAX_INTEGER_DIGITS, MEDIA_TYPES
 from sas_common.capabilities import Capability
-from sas_common.routes import ROUTES, Route
+from sas_common.routes import ROUTES, Body, Route
 
 DOCUMENT = Path(importlib.import_module("sas_common").__path__[0]) / "openapi.json"
 SECURITY_SCHEME = "proSanteConnect"
@@ -66,7 +67,58 @@ def build_document() -> dict[str, Any]:
         operation = document.get("paths", {}).get(route.path, {}).get(route.method.lower())
         if operation is not None:
             _describe_access(operation, route)
+            _describe_body(operation, route)
     return document
+
+
+# Powertools documents a 422 on every operation; only those whose parameters or body it validates (and the
+# FHIR routes' business rules) answer one, and they describe it themselves.
+POWERTOOLS_VALIDATION_ERROR = "Validation Error"
+BODY_SCHEMAS: dict[Body, dict[str, Any]] = {
+    Body.FHIR: {
+        "type": "object",
+        "required": ["resourceType"],
+        "properties": {"resourceType": {"type": "string"}},
+        "description": "a FHIR R4 resource, JSON (docs/interop.md)",
+    },
+    Body.TEXT: {"type": "string", "description": "the national directory extract, UTF-8 (docs/interop.md)"},
+}
+
+
+def _describe_body(operation: dict[str, Any], route: Route) -> None:
+    """What the entry point checks of a body (sas_common.bodies), and the raw bodies powertools does not
+    see (FHIR resources, the directory extract)."""
+    responses = operation.setdefault("responses", {})
+    if responses.get("422", {}).get("description") == POWERTOOLS_VALIDATION_ERROR:
+        del responses["422"]
+    if route.body is Body.NONE:
+        return
+    error = _error_content(responses)
+    responses["415"] = {
+        "description": f"a body that is not {' or '.join(MEDIA_TYPES[route.body])} (UTF-8)",
+        **error,
+    }
+    bad = "empty, not UTF-8"
+    if route.body is not Body.TEXT:
+        bad += (
+            f", not JSON, nested more than {MAX_DEPTH} deep, an integer of more than {MAX_INTEGER_DIGITS} "
+            "digits, a non-finite number or a lone surrogate"
+        )
+    responses.setdefault("400", {**error, "description": f"a malformed body: {bad}"})
+    if "requestBody" not in operation and route.body in BODY_SCHEMAS:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {media: {"schema": BODY_SCHEMAS[route.body]} for media in MEDIA_TYPES[route.body]},
+        }
+
+
+def _error_content(responses: dict[str, Any]) -> dict[str, Any]:
+    """The body schema the operation's errors already use (JSON error or OperationOutcome)."""
+    for status in ("403", "404", "400", "409"):
+        content = responses.get(status, {}).get("content")
+        if content:
+            return {"content": content}
+    return {}
 
 
 def _describe_access(operation: dict[str, Any], route: Route) -> None:

@@ -17,15 +17,21 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from sas_common.auth import Principal, principal_from_claims, require_role
-from sas_common.errors import DomainError, InvalidInput, NotFound, PayloadTooLarge
+from sas_common.auth import Principal, Target, authorize, principal_from_claims, require_role
+from sas_common.bodies import check_body
+from sas_common.effecteurs.model import Card
+from sas_common.effecteurs.service import card_for
+from sas_common.errors import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from sas_common.identifiers import is_national_id
 from sas_common.observability import logger, metrics, tracer
-from sas_common.routes import ROUTES_BY_KEY, Route
+from sas_common.routes import ROUTES_BY_KEY, Owner, Route
 from sas_common.runtime import Runtime
+from sas_common.territory import EditorConfig
 
 PRINCIPAL = "principal"
 ROUTE = "route"
 RUNTIME = "runtime"
+TARGET = "target"
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -113,6 +119,40 @@ def admit(
     return route, principal
 
 
+def resolve_target(
+    rt: Runtime, route: Route, caller: Principal | None, event: Mapping[str, Any]
+) -> Card | EditorConfig | None:
+    """The data the route's path names (`Route.owner`), loaded and authorized before the request is
+    validated: unknown 404, then not the caller's 403 (the national directory is public: existence is no
+    secret). A malformed national id is left to the resolver's 422."""
+    if caller is None or route.owner is None:
+        return None
+    path = event.get("pathParameters") or {}
+    if route.owner is Owner.EFFECTEUR:
+        national_id = str(path.get("national_id", ""))
+        return (
+            card_for(rt, national_id, caller, route.action_required) if is_national_id(national_id) else None
+        )
+    if route.owner is Owner.STRUCTURE:
+        structures = frozenset({str(path.get("structure_id", ""))})
+        authorize(caller, route.action_required, Target(structure_ids=structures))
+        return None
+    authorize(caller, route.action_required, Target(editor_id=caller.editor_id))
+    editor = rt.territory.editor(caller.editor_id or "")
+    if editor is None:
+        raise Forbidden(f"editor {caller.editor_id!r} is not an editor of this territory")
+    return editor
+
+
+def _header(event: Mapping[str, Any], name: str) -> str | None:
+    headers = event.get("headers") or {}
+    return next((str(value) for key, value in headers.items() if key.lower() == name), None)
+
+
+def _base64(event: Mapping[str, Any]) -> bool:
+    return bool(event.get("isBase64Encoded"))
+
+
 def _error_result(error: DomainError, route_key: str) -> dict[str, Any]:
     """A refusal answered without the resolver, in the same body the resolver would give."""
     response = fhir_error(error) if _is_fhir(route_key) else json_error(error)
@@ -163,6 +203,22 @@ def current_route(router: Router | APIGatewayHttpResolver) -> Route:
     return route
 
 
+def target_card(router: Router | APIGatewayHttpResolver) -> Card:
+    """The card of the effecteur the route's path names, loaded and authorized by the entry point."""
+    found = router.context.get(TARGET)
+    if not isinstance(found, Card):
+        raise RuntimeError("target card read on a route that names no effecteur")
+    return found
+
+
+def calling_editor(router: Router | APIGatewayHttpResolver) -> EditorConfig:
+    """The territory's editor the token speaks for, checked by the entry point."""
+    found = router.context.get(TARGET)
+    if not isinstance(found, EditorConfig):
+        raise RuntimeError("calling editor read on a route that is not an editor's")
+    return found
+
+
 def runtime(router: Router | APIGatewayHttpResolver) -> Runtime:
     """The function's runtime (settings, stores), as the entry point put it in the request's context."""
     found = router.context.get(RUNTIME)
@@ -174,8 +230,10 @@ def runtime(router: Router | APIGatewayHttpResolver) -> Runtime:
 def lambda_entry(
     app: APIGatewayHttpResolver, runtime: Runtime, routes: Mapping[str, Route] = ROUTES_BY_KEY
 ) -> LambdaHandler:
-    """The Lambda entry point of an HTTP capability: correlation id, tracing, metrics, `admit`, then the
-    resolver with the route, the principal and the runtime in its context."""
+    """The Lambda entry point of an HTTP capability: correlation id, tracing, metrics; then `admit` (route,
+    size, token, role), `resolve_target` (whose data, ownership), `check_body` (content type, shape) — each
+    refusal a 4xx before anything parses the request — and the resolver, with the route, the principal, the
+    runtime and the target in its context."""
     limit = runtime.territory.max_request_body_bytes
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
@@ -184,10 +242,13 @@ def lambda_entry(
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
             route, caller = admit(event, routes, limit)
+            target = resolve_target(runtime, route, caller, event)
+            check_body(route.body, _header(event, "content-type"), event.get("body"), _base64(event))
         except DomainError as error:
             logger.info("request refused", extra={"error": error.code, "reason": error.message})
             return _error_result(error, str(event.get("routeKey") or ""))
-        app.append_context(**{ROUTE: route, PRINCIPAL: caller, RUNTIME: runtime})  # type: ignore[no-untyped-call]
+        context_values = {ROUTE: route, PRINCIPAL: caller, RUNTIME: runtime, TARGET: target}
+        app.append_context(**context_values)  # type: ignore[no-untyped-call]
         if caller is not None:
             logger.append_keys(role=caller.role.value)
         return app.resolve(event, context)

@@ -169,7 +169,8 @@ def authorize(principal: Principal, action: Action, target: Target) -> None:
     allowed = {
         Scope.TERRITORY: True,
         Scope.OWN: target.national_id is not None and target.national_id == principal.subject,
-        Scope.PRINCIPAL: principal.subject in target.approved_delegates,
+        # A delegate's subject is an e-mail address, stored lower-cased: compared without case.
+        Scope.PRINCIPAL: principal.subject.lower() in target.approved_delegates,
         Scope.STRUCTURE: principal.structure_id is not None
         and principal.structure_id in target.structure_ids,
         Scope.SELF_EDITOR: target.editor_id is not None and target.editor_id == principal.editor_id,

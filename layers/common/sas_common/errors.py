@@ -55,6 +55,13 @@ class PayloadTooLarge(DomainError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(DomainError):
+    """A body of a content type the route does not read (JSON routes read `application/json` only)."""
+
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    code = "unsupported_media_type"
+
+
 class RuleViolation(DomainError):
     """A well-formed request that breaks a business rule; `rule` names it."""
 

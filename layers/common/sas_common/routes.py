@@ -9,11 +9,32 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sas_common.auth import Action
 from sas_common.capabilities import Capability
 
 _PARAM = re.compile(r"\{(\w+)\}")
+
+
+class Body(StrEnum):
+    """What a route reads in its body; the entry point refuses any other content type (415) before the
+    body is parsed (sas_common.bodies)."""
+
+    NONE = "none"
+    JSON = "json"  # application/json
+    FHIR = "fhir"  # a FHIR resource: application/fhir+json (or application/json)
+    TEXT = "text"  # the directory extract: text/plain or text/csv, UTF-8
+
+
+class Owner(StrEnum):
+    """Whose data a route touches, named by its path: the entry point loads it and checks ownership (404,
+    then 403) before the request's parameters and body are validated, so a caller learns nothing of the
+    rules of data that is not theirs."""
+
+    EFFECTEUR = "effecteur"  # {national_id}
+    STRUCTURE = "structure"  # {structure_id}
+    EDITOR = "editor"  # the calling editor itself
 
 
 @dataclass(frozen=True)
@@ -23,6 +44,8 @@ class Route:
     capability: Capability
     action: Action | None  # None: public, no token
     summary: str
+    body: Body = Body.NONE
+    owner: Owner | None = None
 
     @property
     def key(self) -> str:
@@ -60,18 +83,39 @@ A = Action
 AGENDA = Capability.AGENDA
 EFF = "/effecteurs/{national_id}"
 
-EFFECTEUR_CARD = Route("GET", EFF, AGENDA, A.READ_CARD, "the effecteur's card")
+EFFECTEUR_CARD = Route("GET", EFF, AGENDA, A.READ_CARD, "the effecteur's card", owner=Owner.EFFECTEUR)
 DIRECTORY_IMPORT = Route(
-    "POST", "/directory/imports", AGENDA, A.IMPORT_DIRECTORY, "import the national directory extract (RPPS)"
+    "POST",
+    "/directory/imports",
+    AGENDA,
+    A.IMPORT_DIRECTORY,
+    "import the national directory extract (RPPS)",
+    body=Body.TEXT,
 )
 PARTICIPATION_PUT = Route(
-    "PUT", f"{EFF}/participation", AGENDA, A.DECLARE_PARTICIPATION, "declare participation (a new version)"
+    "PUT",
+    f"{EFF}/participation",
+    AGENDA,
+    A.DECLARE_PARTICIPATION,
+    "declare participation (a new version)",
+    body=Body.JSON,
+    owner=Owner.EFFECTEUR,
 )
 PARTICIPATION_GET = Route(
-    "GET", f"{EFF}/participation", AGENDA, A.READ_PARTICIPATION, "current declaration and its history"
+    "GET",
+    f"{EFF}/participation",
+    AGENDA,
+    A.READ_PARTICIPATION,
+    "current declaration and its history",
+    owner=Owner.EFFECTEUR,
 )
 DECLARATIONS_RESET = Route(
-    "POST", "/participations/reset", AGENDA, A.RESET_DECLARATIONS, "reset every declaration to defaults"
+    "POST",
+    "/participations/reset",
+    AGENDA,
+    A.RESET_DECLARATIONS,
+    "reset every declaration to defaults",
+    body=Body.JSON,
 )
 STRUCTURE_PARTICIPATION_PUT = Route(
     "PUT",
@@ -79,10 +123,26 @@ STRUCTURE_PARTICIPATION_PUT = Route(
     AGENDA,
     A.DECLARE_STRUCTURE_PARTICIPATION,
     "a health centre's or SOS association's declaration",
+    body=Body.JSON,
+    owner=Owner.STRUCTURE,
 )
-AVAILABILITY_CREATE = Route("POST", f"{EFF}/availabilities", AGENDA, A.EDIT_AGENDA, "create an availability")
+AVAILABILITY_CREATE = Route(
+    "POST",
+    f"{EFF}/availabilities",
+    AGENDA,
+    A.EDIT_AGENDA,
+    "create an availability",
+    body=Body.JSON,
+    owner=Owner.EFFECTEUR,
+)
 AVAILABILITY_EDIT = Route(
-    "PATCH", f"{EFF}/availabilities/{{availability_id}}", AGENDA, A.EDIT_AGENDA, "edit occurrence or series"
+    "PATCH",
+    f"{EFF}/availabilities/{{availability_id}}",
+    AGENDA,
+    A.EDIT_AGENDA,
+    "edit occurrence or series",
+    body=Body.JSON,
+    owner=Owner.EFFECTEUR,
 )
 AVAILABILITY_DELETE = Route(
     "DELETE",
@@ -90,21 +150,45 @@ AVAILABILITY_DELETE = Route(
     AGENDA,
     A.EDIT_AGENDA,
     "delete occurrence or series",
+    owner=Owner.EFFECTEUR,
 )
-AGENDA_GET = Route("GET", f"{EFF}/agenda", AGENDA, A.READ_AGENDA, "occurrences in a span")
+AGENDA_GET = Route(
+    "GET", f"{EFF}/agenda", AGENDA, A.READ_AGENDA, "occurrences in a span", owner=Owner.EFFECTEUR
+)
 UNAVAILABILITY_PUT = Route(
     "PUT",
     f"{EFF}/places/{{place_id}}/unavailability",
     AGENDA,
     A.EDIT_UNAVAILABILITY,
     "a place's unavailability (indefinite or up to 3 periods)",
+    body=Body.JSON,
+    owner=Owner.EFFECTEUR,
 )
 REGULATOR_INFO_PUT = Route(
-    "PUT", f"{EFF}/regulator-info", AGENDA, A.EDIT_REGULATOR_INFO, "info for the regulator"
+    "PUT",
+    f"{EFF}/regulator-info",
+    AGENDA,
+    A.EDIT_REGULATOR_INFO,
+    "info for the regulator",
+    body=Body.JSON,
+    owner=Owner.EFFECTEUR,
 )
-DELEGATE_REQUEST = Route("POST", f"{EFF}/delegates", AGENDA, A.REQUEST_DELEGATE, "request a delegate")
+DELEGATE_REQUEST = Route(
+    "POST",
+    f"{EFF}/delegates",
+    AGENDA,
+    A.REQUEST_DELEGATE,
+    "request a delegate",
+    body=Body.JSON,
+    owner=Owner.EFFECTEUR,
+)
 DELEGATE_APPROVE = Route(
-    "POST", f"{EFF}/delegates/{{delegate_id}}/approve", AGENDA, A.APPROVE_DELEGATE, "approve a delegate"
+    "POST",
+    f"{EFF}/delegates/{{delegate_id}}/approve",
+    AGENDA,
+    A.APPROVE_DELEGATE,
+    "approve a delegate",
+    owner=Owner.EFFECTEUR,
 )
 
 INGEST = Capability.INGEST
@@ -114,9 +198,17 @@ FHIR_BUNDLE_PUSH = Route(
     INGEST,
     A.EDITOR_PUSH,
     "push of slots (a slot Bundle); replaces the span it covers",
+    body=Body.FHIR,
+    owner=Owner.EDITOR,
 )
 FHIR_APPOINTMENT_CREATE = Route(
-    "POST", "/fhir/Appointment", INGEST, A.EDITOR_PUSH, "appointment record, flow INT_R03: create"
+    "POST",
+    "/fhir/Appointment",
+    INGEST,
+    A.EDITOR_PUSH,
+    "appointment record, flow INT_R03: create",
+    body=Body.FHIR,
+    owner=Owner.EDITOR,
 )
 FHIR_APPOINTMENT_UPDATE = Route(
     "PUT",
@@ -124,6 +216,8 @@ FHIR_APPOINTMENT_UPDATE = Route(
     INGEST,
     A.EDITOR_PUSH,
     "appointment record, flow INT_R03: conditional update on ?identifier=<system>|<value>",
+    body=Body.FHIR,
+    owner=Owner.EDITOR,
 )
 FHIR_APPOINTMENT_READ = Route(
     "GET",
@@ -131,6 +225,7 @@ FHIR_APPOINTMENT_READ = Route(
     INGEST,
     A.EDITOR_PUSH,
     "appointment record, flow INT_R03: read (what a create's Location points to; the editor's own only)",
+    owner=Owner.EDITOR,
 )
 
 ROUTES: tuple[Route, ...] = (

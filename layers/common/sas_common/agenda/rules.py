@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sas_common.agenda.horizon import EARLIEST, HORIZON
 from sas_common.agenda.model import (
     OCCURRENCE_FIELDS,
     AvailabilityInput,
@@ -40,6 +41,8 @@ class Rule(StrEnum):
     SERIES_FIELD = "series_field"
     VALUE_REQUIRED = "value_required"
     NOTHING_TO_CHANGE = "nothing_to_change"
+    BEYOND_HORIZON = "beyond_horizon"
+    BEFORE_EARLIEST = "before_earliest"
 
 
 def _broken(rule: Rule, field: str | None, message: str) -> RuleViolation:
@@ -54,6 +57,18 @@ def check_place(place_id: str, place_ids: Collection[str]) -> None:
 def check_not_past(day: dt.date, today: dt.date, field: str = "date") -> None:
     if day < today:
         raise _broken(Rule.DATE_IN_PAST, field, f"{day} is in the past (today is {today}): it cannot change")
+
+
+def check_horizon(day: dt.date, today: dt.date, field: str) -> None:
+    """A day an agenda may name: from `EARLIEST` to `HORIZON` after today."""
+    if day > today + HORIZON:
+        raise _broken(
+            Rule.BEYOND_HORIZON,
+            field,
+            f"{day} is more than {HORIZON.days} days ahead (until {today + HORIZON})",
+        )
+    if day < EARLIEST:
+        raise _broken(Rule.BEFORE_EARLIEST, field, f"{day} is before {EARLIEST}")
 
 
 def check_schedule(schedule: Schedule, first_day: dt.date) -> None:
@@ -126,6 +141,9 @@ def new_series(
 ) -> Series:
     check_place(body.place_id, place_ids)
     check_not_past(body.date, today)
+    check_horizon(body.date, today, "date")
+    if body.until is not None:
+        check_horizon(body.until, today, "until")
     _check_mode_fields(body.mode, body.model_dump())
     schedule = Schedule(
         effective_from=body.date,
@@ -196,6 +214,8 @@ def edit_series(
     schedule. Days changed on their own keep their own change."""
     start = _from_day(from_day, today)
     given = _given(patch)
+    if given.get("until") is not None:
+        check_horizon(given["until"], today, "until")
     effective = max(start, series.date)
     earlier = [s for s in series.revisions if s.effective_from < effective]
     in_force = next(
@@ -269,6 +289,7 @@ def _from_day(from_day: dt.date | None, today: dt.date) -> dt.date:
     if from_day is None:
         return today
     check_not_past(from_day, today)
+    check_horizon(from_day, today, "date")
     return from_day
 
 
@@ -276,6 +297,7 @@ def _occurrence(series: Series, day: dt.date | None, today: dt.date) -> tuple[dt
     if day is None:
         raise _broken(Rule.DATE_REQUIRED, "date", "scope=occurrence needs the occurrence's date")
     check_not_past(day, today)
+    check_horizon(day, today, "date")
     schedule = schedule_on(series, day)
     if schedule is None or series.changes.get(day, OccurrenceChange()).cancelled:
         raise _broken(Rule.NOT_AN_OCCURRENCE, "date", f"availability {series.id} has no occurrence on {day}")

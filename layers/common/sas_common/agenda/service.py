@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sas_common.agenda import rules
@@ -198,6 +198,9 @@ def agenda(rt: Runtime, card: Card, first: dt.date, last: dt.date) -> list[tuple
         raise RuleViolation(f"to {last} is before from {first}", field="to", rule="to_before_from")
     if (last - first).days >= MAX_AGENDA_DAYS:
         raise RuleViolation(f"at most {MAX_AGENDA_DAYS} days at once", field="to", rule="span_too_long")
+    today = local_today(rt, datetime.now(UTC))
+    rules.check_horizon(first, today, "from")
+    rules.check_horizon(last, today, "to")
     zone = rt.territory.zone
     allowed = manual_agenda_allowed(rt.participations.declaration(card.national_id))
     unavailability = {u.place_id: u for u in card.unavailabilities}

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from sas_common.agenda.horizon import HORIZON
 from sas_common.errors import RuleViolation
 
 MAX_PERIODS = 3
@@ -28,6 +29,7 @@ class UnavailabilityRule(StrEnum):
     PERIOD_ORDER = "period_order"
     OVERLAPPING_PERIODS = "overlapping_periods"
     PERIOD_ENDED = "period_ended"
+    PERIOD_BEYOND_HORIZON = "period_beyond_horizon"
 
 
 class Period(BaseModel):
@@ -93,6 +95,11 @@ def check(body: UnavailabilityInput, today: dt.date) -> None:
         if period.to < today:
             raise _broken(
                 UnavailabilityRule.PERIOD_ENDED, f"period {period.from_} → {period.to} is already over"
+            )
+        if period.to > today + HORIZON:
+            raise _broken(
+                UnavailabilityRule.PERIOD_BEYOND_HORIZON,
+                f"period {period.from_} → {period.to} ends more than {HORIZON.days} days ahead",
             )
     ordered = sorted(body.periods, key=lambda period: period.from_)
     for first, second in itertools.pairwise(ordered):

@@ -204,9 +204,15 @@ def department_of(fields: list[str]) -> str | None:
     return department_of_commune(fields[COMMUNE_CODE]) or department_of_postal_code(fields[POSTAL_CODE])
 
 
+# A real line is a few hundred characters; a longer one is garbage that would not fit an item either.
+MAX_LINE_CHARS = 4096
+
+
 def read_line(text: str, number: int, departments: Collection[str]) -> ActivityLine | Rejection | Skipped:
     """One data line (`number` 1-based, the header being line 1): the territory's activity, a rejection
     naming what is wrong, or SKIPPED."""
+    if len(text) > MAX_LINE_CHARS:
+        return Rejection(number, f"the line is longer than {MAX_LINE_CHARS} characters")
     fields = text.rstrip("\r\n").split(SEPARATOR)
     if fields[-1] and len(fields) == len(COLUMNS):
         return Rejection(number, f"the line does not end with {SEPARATOR!r}")

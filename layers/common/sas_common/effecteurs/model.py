@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, model_validator
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sas_common.agenda.unavailability import Unavailability
 from sas_common.auth import Target
@@ -38,10 +40,24 @@ class Place(BaseModel):
         return self
 
 
+# Bounds of what an effecteur writes for the regulator: a card must stay far below DynamoDB's 400 KB item
+# limit, and a regulator reads it on the phone.
+REGULATOR_TEXT_MAX = 2000
+REGULATOR_PHONES_MAX = 5
+PHONE_MAX = 30
+CALL_HOURS_MAX = 200
+
+
 class RegulatorInfo(BaseModel):
-    text: str | None = None
-    phones: list[str] = Field(default_factory=list)
-    call_hours: str | None = None
+    """`PUT /effecteurs/{national_id}/regulator-info`, and the card's `regulator_info`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(default=None, max_length=REGULATOR_TEXT_MAX)
+    phones: list[Annotated[str, Field(min_length=1, max_length=PHONE_MAX)]] = Field(
+        default_factory=list, max_length=REGULATOR_PHONES_MAX
+    )
+    call_hours: str | None = Field(default=None, max_length=CALL_HOURS_MAX)
 
 
 class Effecteur(BaseModel):

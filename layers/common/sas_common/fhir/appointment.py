@@ -18,6 +18,11 @@ from sas_common.fhir.resources import MODELS, Resource, UnreadableResource, load
 from sas_common.identifiers import NATIONAL_ID_SYSTEM, is_national_id
 
 _PERSON_TYPES = frozenset({"Patient", "RelatedPerson", "Person"})
+# What a record may carry (it is stored: far below DynamoDB's 400 KB per item): identifiers' systems and
+# values, slot references and how many, and instants within years a real appointment can have.
+IDENTIFIER_MAX = 256
+SLOT_REFERENCES_MAX = 10
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
 
 
 class AppointmentStatus(StrEnum):
@@ -78,19 +83,49 @@ def parse_appointment(appointment_json: dict[str, Any] | bytes | str) -> Appoint
         raise RejectedAppointment(
             f"a {status.value} appointment needs a start and an end", field="Appointment.start"
         )
+    created = _aware(appointment.created)
+    for name, moment in (("start", start), ("end", end), ("created", created)):
+        _check_year(moment, f"Appointment.{name}")
     if start is not None and end is not None and end <= start:
         raise RejectedAppointment("the appointment ends by its start", field="Appointment.end")
-    return AppointmentRecord(
+    record = AppointmentRecord(
         identifier=Identifier(identifier.system, identifier.value, _type_code(identifier)),
         status=status,
         start=start,
         end=end,
-        created=_aware(appointment.created),
+        created=created,
         operator=_operator(appointment),
         national_id=_doctor(appointment),
         editor_id=appointment.id,
         slot_references=tuple(slot.reference for slot in appointment.slot or () if slot.reference),
     )
+    _check_sizes(record)
+    return record
+
+
+def _check_year(moment: datetime | None, field: str) -> None:
+    """An instant of a real appointment (the calendar's limits would overflow once in UTC)."""
+    if moment is not None and not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise RejectedAppointment(
+            f"{moment.isoformat()} is not between {EARLIEST_YEAR} and {LATEST_YEAR}", field=field
+        )
+
+
+def _check_sizes(record: AppointmentRecord) -> None:
+    texts = {
+        "Appointment.identifier": (record.identifier.system, record.identifier.value),
+        "Appointment.extension": (record.operator.system, record.operator.value) if record.operator else (),
+        "Appointment.id": (record.editor_id,),
+        "Appointment.slot": record.slot_references,
+    }
+    for field, values in texts.items():
+        if any(value is not None and len(value) > IDENTIFIER_MAX for value in values):
+            raise RejectedAppointment(f"longer than {IDENTIFIER_MAX} characters", field=field)
+    if len(record.slot_references) > SLOT_REFERENCES_MAX:
+        raise RejectedAppointment(
+            f"{len(record.slot_references)} slots referenced, at most {SLOT_REFERENCES_MAX}",
+            field="Appointment.slot",
+        )
 
 
 def _without_patient(raw: dict[str, Any]) -> dict[str, Any]:

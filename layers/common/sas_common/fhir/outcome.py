@@ -29,6 +29,8 @@ class IssueType(StrEnum):
     REQUIRED = "required"
     VALUE = "value"
     INVARIANT = "invariant"
+    SECURITY = "security"
+    LOGIN = "login"
     FORBIDDEN = "forbidden"
     NOT_SUPPORTED = "not-supported"
     DUPLICATE = "duplicate"
@@ -112,11 +114,12 @@ def mapping_outcome(result: MappingResult, notes: Sequence[str] = ()) -> dict[st
 
 _STATUS_ISSUES: dict[HTTPStatus, IssueType] = {
     HTTPStatus.BAD_REQUEST: IssueType.INVALID,
-    HTTPStatus.UNAUTHORIZED: IssueType.FORBIDDEN,
+    HTTPStatus.UNAUTHORIZED: IssueType.LOGIN,  # no usable credentials: sign in (FHIR's `login`)
     HTTPStatus.FORBIDDEN: IssueType.FORBIDDEN,
     HTTPStatus.NOT_FOUND: IssueType.NOT_FOUND,
     HTTPStatus.CONFLICT: IssueType.CONFLICT,
     HTTPStatus.REQUEST_ENTITY_TOO_LARGE: IssueType.TOO_LONG,
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: IssueType.NOT_SUPPORTED,
     HTTPStatus.UNPROCESSABLE_ENTITY: IssueType.BUSINESS_RULE,
     HTTPStatus.BAD_GATEWAY: IssueType.TRANSIENT,
 }

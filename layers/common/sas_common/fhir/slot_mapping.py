@@ -562,12 +562,16 @@ def _specialties(concepts: Iterable[Resource] | None) -> tuple[Specialty, ...]:
     return _unique(found)
 
 
+URL_MAX = 2048  # longer is no booking URL a browser would follow
+
+
 def _web_url(comment: str | None) -> str | None:
     """The booking URL: only an http(s) URL is kept (a regulator is redirected to it)."""
     if comment is None:
         return None
     url = comment.strip()
-    return url if url.lower().startswith(("https://", "http://")) and " " not in url else None
+    usable = url.lower().startswith(("https://", "http://")) and " " not in url and len(url) <= URL_MAX
+    return url if usable else None
 
 
 def _phone(telecom: Iterable[Resource] | None) -> str | None:

@@ -74,6 +74,12 @@ def place_id(editor_id: str, place: Place | None) -> str | None:
     return PLACE_ID_PREFIX + _digest(editor_id, *basis)[:20]
 
 
+def bounded(text: str | None) -> str | None:
+    """An editor's text as the platform keeps it (a place's, a doctor's name): at most SLOT_TEXT_MAX
+    characters."""
+    return _bounded(text) if text is not None else None
+
+
 def _bounded(text: str) -> str:
     """An editor's free text as a slot keeps it: trimmed, at most SLOT_TEXT_MAX characters."""
     text = " ".join(text.split())
@@ -135,8 +141,8 @@ def editor_doctor(editor_id: str, national_id: str, name: PractitionerName | Non
     and names only, flagged as the editor's (a directory import that lists them takes them over)."""
     return Effecteur(
         national_id=national_id,
-        last_name=(name.family or "") if name else "",
-        first_name=" ".join(name.given) or None if name else None,
+        last_name=bounded(name.family or "") or "" if name else "",
+        first_name=bounded(" ".join(name.given)) or None if name else None,
         in_directory=False,
         known_from=known_from_editor(editor_id),
     )

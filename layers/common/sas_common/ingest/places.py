@@ -27,7 +27,7 @@ from sas_common.fhir.codes import siret_of
 from sas_common.fhir.model import Place as EditorPlace
 from sas_common.geocoding import AddressQuery, Geocoder
 from sas_common.geocoding.codes import normalise_name
-from sas_common.ingest.convert import Placement, place_id
+from sas_common.ingest.convert import Placement, bounded, place_id
 
 # A structure identifier (IDNST) is its number behind a one-digit kind: `1` + FINESS (9 characters).
 _FINESS_IDNST_PREFIX = "1"
@@ -72,12 +72,12 @@ def new_place(editor_id: str, editor_place_id: str, place: EditorPlace, position
     """A place made from an editor's data (no position: not geocoded)."""
     return Place(
         id=editor_place_id,
-        name=place.name,
-        address=place.address,
-        postal_code=place.postal_code,
-        city=place.city,
+        name=bounded(place.name),
+        address=bounded(place.address) or "",
+        postal_code=bounded(place.postal_code),
+        city=bounded(place.city),
         position=position,
-        phone=place.phone,
+        phone=bounded(place.phone),
         structure_ids=[place.structure_id] if place.structure_id else [],
         in_directory=False,
         known_from=known_from_editor(editor_id),

@@ -16,6 +16,7 @@ once.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -32,8 +33,10 @@ LOCATION_PREFIX = "/fhir/Appointment/"
 
 
 def appointment_id(identifier: Identifier) -> str:
-    """A record's public id: a hash of the editor's business identifier."""
-    return hashlib.sha256(f"{identifier.system or ''}|{identifier.value}".encode()).hexdigest()[:32]
+    """A record's public id: a hash of the editor's business identifier, the pair (system, value) encoded
+    unambiguously (as a JSON array: no separator a system or a value could contain)."""
+    pair = json.dumps([identifier.system or "", identifier.value], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(pair.encode()).hexdigest()[:32]
 
 
 def location(identifier: Identifier) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sas_common.errors import RuleViolation
 
@@ -46,6 +46,19 @@ class Rule(StrEnum):
     STRUCTURE_SIRET_REQUIRED = "structure_siret_required"
 
 
+# Bounds of a declaration's lists (a declaration is one DynamoDB item, and every editor listed is polled):
+# a doctor works with a few editors and practises at a few places.
+MAX_EDITORS = 20
+MAX_STRUCTURE_PLACES = 20
+EditorId = Annotated[str, Field(min_length=1, max_length=40)]
+PlaceRef = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _distinct(values: list[str]) -> list[str]:
+    """The same editor or place listed twice is listed once (first order kept)."""
+    return list(dict.fromkeys(values))
+
+
 class Declaration(BaseModel):
     """The body of `PUT /effecteurs/{national_id}/participation` (docs/contract.md), plus the CPTS places."""
 
@@ -55,12 +68,14 @@ class Declaration(BaseModel):
     modality: Modality | None = None
     structure_name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     # For a CPTS: the places of practice attached to it (ids of the card's places).
-    structure_place_ids: list[str] = Field(default_factory=list)
+    structure_place_ids: list[PlaceRef] = Field(default_factory=list, max_length=MAX_STRUCTURE_PLACES)
     uses_interfaced_software: bool | None = None
-    editors: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(default_factory=list)
+    editors: list[EditorId] = Field(default_factory=list, max_length=MAX_EDITORS)
     refuses_editor_slots: bool = False
     honour_two_hours: bool = False
     forfait_reorientation: bool = False
+
+    _distinct_lists = field_validator("editors", "structure_place_ids")(_distinct)
 
     @classmethod
     def defaults(cls) -> Declaration:
@@ -206,6 +221,8 @@ class StructureKind(StrEnum):
 
 
 HOURS_PER_DOCTOR = 2.0
+MIN_DOCTORS = 0.01
+MAX_DOCTORS = 1000
 
 
 class StructureDeclaration(BaseModel):
@@ -216,14 +233,22 @@ class StructureDeclaration(BaseModel):
     kind: StructureKind
     structure_name: Annotated[str, Field(min_length=1, max_length=200)]
     participates: bool = False
-    # CDS: general practitioners of the centre; SOS: full-time equivalents of participating doctors.
-    doctors: Annotated[float, Field(gt=0, le=1000)]
+    # CDS: general practitioners of the centre; SOS: full-time equivalents of participating doctors,
+    # counted to the hundredth (2.5 ETP).
+    doctors: Annotated[float, Field(ge=MIN_DOCTORS, le=MAX_DOCTORS)]
     honour_two_hours_per_doctor: bool = False
     # SOS: the territory's SOS editors whose software holds the association's sites and slots; a
     # participating association is polled by its SIRET at each of them (sas_common.ingest).
-    editors: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
-        default_factory=list, max_length=20
-    )
+    editors: list[EditorId] = Field(default_factory=list, max_length=MAX_EDITORS)
+
+    _distinct_editors = field_validator("editors")(_distinct)
+
+    @field_validator("doctors")
+    @classmethod
+    def _to_the_hundredth(cls, doctors: float) -> float:
+        if abs(doctors * 100 - round(doctors * 100)) > 1e-6:
+            raise ValueError("doctors are counted to the hundredth (e.g. 2.5 full-time equivalents)")
+        return round(doctors, 2)
 
     @property
     def weekly_hours_required(self) -> float:
