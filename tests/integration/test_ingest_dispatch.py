@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from sas_common.ingest import breaker, dispatch, runs
+from sas_common.ingest import breaker, breakers, dispatch, runs
 from sas_common.ingest.dispatch import PollMessage
 from sas_common.ingest.poll import APPLY_SECONDS, page_seconds
 from sas_common.ingest.poll import poll_batch as real_poll
@@ -95,7 +95,7 @@ def test_an_editor_whose_breaker_is_open_is_not_dispatched(
     editor = territory_editors.add(fake)
     fake.add_practitioner_slots(declaring(rt, editor.id), slots_at(now, 2), PLACE)
     for _ in range(breaker.FAILURE_THRESHOLD):
-        breaker.record_failure(rt, editor.id, datetime.now(UTC))
+        breakers.record_failure(rt, editor.id, datetime.now(UTC))
 
     run = poll(platform, editor)
 

@@ -13,7 +13,7 @@ import pytest
 
 from polling import poll_editor
 from sas_common.errors import StaleWrite
-from sas_common.ingest import breaker
+from sas_common.ingest import breaker, breakers
 from sas_common.ingest.poll import NO_ASSOCIATION_DUE, SKIPPED_BREAKER_OPEN, batches
 from sas_common.runtime import Runtime
 from sas_common.territory import EditorConfig, EditorKind
@@ -155,5 +155,5 @@ def test_a_breaker_write_from_a_stale_read_is_refused(rt: Runtime, now: datetime
     rt.state.save_breaker(editor_id, read_by_both, breaker.after_failure(read_by_both, now))
     with pytest.raises(StaleWrite):
         rt.state.save_breaker(editor_id, read_by_both, breaker.after_failure(read_by_both, now))
-    assert breaker.record_failure(rt, editor_id, now).failures == 2  # reloads, applies on the latest
+    assert breakers.record_failure(rt, editor_id, now).failures == 2  # reloads, applies on the latest
     assert rt.state.load_breaker(editor_id).version == 2

@@ -34,7 +34,7 @@ from sas_common.fhir.queries import (
     build_sos_query,
 )
 from sas_common.fhir.slot_mapping import map_slot_bundle
-from sas_common.ingest import breaker
+from sas_common.ingest import breaker, breakers
 from sas_common.ingest.apply import apply_answer
 from sas_common.ingest.client import (
     BACKOFF_MAX_SECONDS,
@@ -232,7 +232,7 @@ def poll_batch(
     if not asked:
         summary.error = NO_ASSOCIATION_DUE if editor.kind is EditorKind.SOS else NOTHING_ASKED
         return summary
-    allowed, state = breaker.acquire(rt, editor.id, now)
+    allowed, state = breakers.acquire(rt, editor.id, now)
     summary.breaker_state = state.status.value
     if not allowed:
         summary.error, summary.skipped = SKIPPED_BREAKER_OPEN, True
@@ -247,7 +247,7 @@ def poll_batch(
         return summary
     except (_BatchFailed, EditorUnavailable) as failed:  # the latter: no client (its certificate)
         summary.error = failed.reason
-        summary.breaker_state = breaker.record_failure(rt, editor.id, now).status.value
+        summary.breaker_state = breakers.record_failure(rt, editor.id, now).status.value
         logger.warning(
             "editor batch failed",
             extra={"editor_id": editor.id, "requested": len(asked), "reason": failed.reason},
@@ -257,5 +257,5 @@ def poll_batch(
     applied = apply_answer(rt, editor, asked, now, now + WINDOW, result)
     summary.accepted, summary.rejected = len(applied.accepted), len(applied.rejected)
     summary.places_created, summary.places_not_geocoded = applied.places_created, applied.places_not_geocoded
-    summary.breaker_state = breaker.record_success(rt, editor.id).status.value
+    summary.breaker_state = breakers.record_success(rt, editor.id).status.value
     return summary
