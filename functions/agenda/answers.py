@@ -3,18 +3,17 @@
 A handler returns one of these models (or a domain model that is exactly the answer: `Card`, `Delegate`,
 `ImportSummary`…), so powertools validates and serialises it and the OpenAPI document shows its schema.
 Powertools serialises every field (no `exclude_none`): a field that the answer leaves out when it has no
-value is declared with `exclude_if=_is_none` (and `SkipJsonSchema[None]`, so the schema does not call it
+value is declared with `exclude_if=is_none` (and `SkipJsonSchema[None]`, so the schema does not call it
 nullable) rather than sent as `null`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
@@ -22,96 +21,13 @@ from sas_common.agenda import occurrences as computed
 from sas_common.agenda.model import OccurrenceChange, Schedule, Series
 from sas_common.agenda.service import in_force
 from sas_common.agenda.unavailability import Unavailability
+from sas_common.answers import is_none
 from sas_common.effecteurs.model import RegulatorInfo
 from sas_common.participation.service import ResetPage
 from sas_common.participation.versions import Saved
-from sas_common.routes import Route
 from sas_common.slots.model import ConsultationType, SlotMode
 
-JSON = "application/json"
 ANSWER = ConfigDict(extra="forbid", frozen=True)
-
-
-def _is_none(value: object) -> bool:
-    return value is None
-
-
-# --- errors ------------------------------------------------------------------------------------------------
-
-
-class FieldProblem(BaseModel):
-    field: str = Field(description="the field, dotted (`periods.0.to`)")
-    message: str
-
-
-class ErrorAnswer(BaseModel):
-    """A refusal, whatever its status (`sas_common.errors`): what went wrong, and where."""
-
-    error: str = Field(
-        description="`invalid_input`, `unauthenticated`, `forbidden`, `not_found`, `conflict`, "
-        "`payload_too_large` or `rule_violation`"
-    )
-    message: str = Field(description="for a person: what is wrong")
-    field: str | None = Field(None, description="the field or parameter concerned, when there is one")
-    rule: str | SkipJsonSchema[None] = Field(None, description="the business rule broken, when one is")
-    errors: list[FieldProblem] | SkipJsonSchema[None] = Field(
-        None, description="a request that does not validate (422): every problem, `field` being the first"
-    )
-
-
-# What `admit` (sas_common.api) answers before any handler: on a protected route, and to a body too large.
-ACCESS: dict[int, str] = {
-    401: "no token, or an invalid or expired one",
-    403: "the caller's role, or their relation to the target (ownership, delegation, structure), does not "
-    "allow this action",
-}
-TOO_LARGE = "the body exceeds the territory's size limit"
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-
-# The usual meaning of an error status on these routes; a route gives its own where it says more.
-ERRORS: dict[int, str] = {
-    400: "the body is not valid JSON",
-    404: "no such effecteur in the territory's directory (`field` names the unknown parameter)",
-    409: "changed at the same time by another request: reload and try again",
-    422: "a parameter, a field or a business rule is broken: `field` (and `rule`) name it",
-}
-
-DocumentedError = int | tuple[int, str]
-
-
-def answers(
-    route: Route,
-    successes: Mapping[int, str],
-    *errors: DocumentedError,
-    model: type[BaseModel] | None = None,
-) -> dict[int, OpenAPIResponse]:
-    """What `route` documents: each success with its description (its body: `model`, else what the handler
-    returns; a 204 has none), then each error status it can answer, with an `ErrorAnswer` body: 401 and 403
-    on a protected route and 413 on a route taking a body (`admit`), then `errors` (a status, described as
-    in `ERRORS`, or a status and its own description)."""
-    documented = {status: _success(status, description, model) for status, description in successes.items()}
-    for status, description in (*_admitted(route), *(_described(error) for error in errors)):
-        documented[status] = {"description": description, "content": {JSON: {"model": ErrorAnswer}}}
-    return documented
-
-
-def _success(status: int, description: str, model: type[BaseModel] | None) -> OpenAPIResponse:
-    if status == 204:
-        return {"description": description, "content": {}}
-    if model is None:
-        return {"description": description}  # powertools documents the handler's return type
-    return {"description": description, "content": {JSON: {"model": model}}}
-
-
-def _admitted(route: Route) -> Iterable[tuple[int, str]]:
-    if route.protected:
-        yield from ACCESS.items()
-    if route.method in BODY_METHODS:
-        yield 413, TOO_LARGE
-
-
-def _described(error: DocumentedError) -> tuple[int, str]:
-    return error if isinstance(error, tuple) else (error, ERRORS[error])
 
 
 # --- effecteurs --------------------------------------------------------------------------------------------
@@ -138,7 +54,7 @@ class DeclarationVersion(BaseModel):
     declaration: dict[str, Any] = Field(description="the declaration as saved (the body of the PUT)")
     reset_id: str | SkipJsonSchema[None] = Field(
         None,
-        exclude_if=_is_none,
+        exclude_if=is_none,
         description="the territory-wide reset that saved it; absent for a save of the declarant's own",
     )
 
@@ -210,10 +126,10 @@ class OccurrenceChangeView(BaseModel):
     model_config = ANSWER
 
     cancelled: bool = Field(description="the occurrence of that day is cancelled")
-    start: str | SkipJsonSchema[None] = Field(None, exclude_if=_is_none, description="HH:MM, local time")
-    end: str | SkipJsonSchema[None] = Field(None, exclude_if=_is_none, description="HH:MM (or 24:00)")
+    start: str | SkipJsonSchema[None] = Field(None, exclude_if=is_none, description="HH:MM, local time")
+    end: str | SkipJsonSchema[None] = Field(None, exclude_if=is_none, description="HH:MM (or 24:00)")
     consultation_types: tuple[ConsultationType, ...] | SkipJsonSchema[None] = Field(
-        None, exclude_if=_is_none, description="that day's consultation types"
+        None, exclude_if=is_none, description="that day's consultation types"
     )
 
     @classmethod
@@ -356,7 +272,7 @@ class UnavailabilityAnswer(Unavailability):
     """A place's unavailability after the change; none left: not indefinite, no period, no `updated_at`."""
 
     updated_at: AwareDatetime | SkipJsonSchema[None] = Field(
-        None, exclude_if=_is_none, description="when it was last set; absent when there is none"
+        None, exclude_if=is_none, description="when it was last set; absent when there is none"
     )
 
     @classmethod

@@ -13,10 +13,11 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
-from agenda.answers import AgendaAnswer, SeriesView, UnavailabilityAnswer, answers
+from agenda.answers import AgendaAnswer, SeriesView, UnavailabilityAnswer
 from sas_common.agenda import service
 from sas_common.agenda.model import AvailabilityInput, AvailabilityPatch, Scope
 from sas_common.agenda.unavailability import UnavailabilityInput
+from sas_common.answers import answers
 from sas_common.api import new_router, principal, runtime, target_card
 from sas_common.params import NationalIdPath, PlaceIdPath
 from sas_common.routes import (

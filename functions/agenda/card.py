@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agenda.answers import answers
+from sas_common.answers import answers
 from sas_common.api import new_router, runtime, target_card
 from sas_common.effecteurs.model import Card
 from sas_common.effecteurs.service import card_with_participation

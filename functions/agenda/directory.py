@@ -11,7 +11,7 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
-from agenda.answers import answers
+from sas_common.answers import answers
 from sas_common.api import new_router, runtime
 from sas_common.directory import ImportSummary, import_extract, import_from_bucket, text_lines
 from sas_common.observability import logger

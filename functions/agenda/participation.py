@@ -13,8 +13,8 @@ from agenda.answers import (
     ParticipationHistory,
     ResetPageAnswer,
     StructureDeclarationAnswer,
-    answers,
 )
+from sas_common.answers import answers
 from sas_common.api import new_router, principal, runtime, target_card
 from sas_common.params import NationalIdPath
 from sas_common.participation import rules, service

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from agenda.answers import RegulatorInfoAnswer, answers
+from agenda.answers import RegulatorInfoAnswer
+from sas_common.answers import answers
 from sas_common.api import new_router, principal, runtime
 from sas_common.effecteurs import service
 from sas_common.effecteurs.delegates import Delegate, DelegateRequest

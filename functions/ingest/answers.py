@@ -6,13 +6,14 @@ responses each route documents. The handlers build their FHIR JSON themselves an
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Literal
 
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from sas_common.answers import admitted
 from sas_common.api import FHIR_JSON
 from sas_common.fhir.appointment import AppointmentStatus
 from sas_common.fhir.outcome import IssueType, Severity
@@ -95,8 +96,6 @@ ACCESS: dict[int, str] = {
     401: "no token (or no client certificate), or an invalid or expired one",
     403: "not an editor's token, or an editor unknown to this territory",
 }
-TOO_LARGE = "the body exceeds the territory's size limit"
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 def fhir_answers(
@@ -115,13 +114,6 @@ def fhir_answers(
         documented[status] = {"description": description, "content": {FHIR_JSON: {"model": model}}}
         if headers:
             documented[status]["headers"] = headers
-    for status, description in (*_admitted(route), *errors.items()):
+    for status, description in (*admitted(route, ACCESS), *errors.items()):
         documented[status] = {"description": description, "content": {FHIR_JSON: {"model": OperationOutcome}}}
     return documented
-
-
-def _admitted(route: Route) -> Iterable[tuple[int, str]]:
-    if route.protected:
-        yield from ACCESS.items()
-    if route.method in BODY_METHODS:
-        yield 413, TOO_LARGE

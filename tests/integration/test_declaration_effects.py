@@ -36,7 +36,8 @@ def in_en_sus(rt: Runtime, national_id: str) -> bool:
     assert card is not None
     place = card.places[0]
     assert place.position is not None
-    return (national_id, place.id) in rt.effecteurs.en_sus_places(cell_of(place.position))
+    filed = rt.effecteurs.en_sus_places(cell_of(place.position))
+    return (national_id, place.id) in [(owner, filed_place.id) for owner, filed_place in filed]
 
 
 def reset_everything(client: Client) -> None:

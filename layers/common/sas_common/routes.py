@@ -228,6 +228,18 @@ FHIR_APPOINTMENT_READ = Route(
     owner=Owner.EDITOR,
 )
 
+SEARCH = Capability.SEARCH
+SEARCH_SLOTS = Route(
+    "GET", "/search/slots", SEARCH, A.SEARCH, "free slots near a patient, in the platform's neutral order"
+)
+SEARCH_EN_SUS = Route(
+    "GET",
+    "/search/en-sus",
+    SEARCH,
+    A.SEARCH,
+    "participating effecteurs accepting extra patients near a patient (en-sus directory)",
+)
+
 ROUTES: tuple[Route, ...] = (
     HEALTH,
     OPENAPI,
@@ -250,6 +262,8 @@ ROUTES: tuple[Route, ...] = (
     FHIR_APPOINTMENT_CREATE,
     FHIR_APPOINTMENT_UPDATE,
     FHIR_APPOINTMENT_READ,
+    SEARCH_SLOTS,
+    SEARCH_EN_SUS,
 )
 ROUTES_BY_KEY: dict[str, Route] = {route.key: route for route in ROUTES}
 

@@ -7,6 +7,8 @@ indexes are described in sas_common.tables; this module turns a `Slot` into its 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -45,7 +47,8 @@ class SlotMode(StrEnum):
     RANGE = "range"  # a plage: `capacity` patients over [start, end), possibly walk-in
 
 
-# Attributes the booking flow owns on a slot item (`booked` counts a range's bookings; `hold_*` a hold):
+# Attributes the booking flow owns on a slot item (`booked` counts the places taken, holds included;
+# `hold_*` describe a hold):
 # written once when the item is created, never overwritten when a source's slots are replaced.
 BOOKED = "booked"
 HOLD_PREFIX = "hold_"
@@ -53,6 +56,13 @@ HOLD_PREFIX = "hold_"
 
 def is_booking_state(attribute: str) -> bool:
     return attribute == BOOKED or attribute.startswith(HOLD_PREFIX)
+
+
+def places_left(item: Mapping[str, Any]) -> int:
+    """Patients the slot can still take: a range its capacity, any other slot one, less those `booked`
+    (a hold counts: the booking flow adds one when it holds, and takes it back if the booking fails)."""
+    capacity = int(item.get("capacity") or 1) if item.get("mode") == SlotMode.RANGE.value else 1
+    return capacity - int(item.get(BOOKED) or 0)
 
 
 # Bounds on an editor's free text kept on a slot (sas_common.ingest.convert trims to them).
@@ -212,3 +222,30 @@ def slot_of(item: dict[str, Any]) -> Slot:
     """A slot read back from its item (index attributes and booking state are dropped)."""
     fields = set(Slot.model_fields)
     return Slot.model_validate({name: value for name, value in item.items() if name in fields})
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedSlot:
+    """What search needs of a slot to find, filter and order it: read from the stored item without
+    building a `Slot` (thousands per search: `Slot` is built for a page's results only, by `slot`)."""
+
+    pk: str
+    sk: str
+    owner: str  # `Slot.national_id`: a doctor, or an association's `3` + SIRET
+    doctor_id: str | None
+    source: str
+    start: datetime
+    end: datetime
+    lat: float | None
+    lon: float | None
+    consultation_types: frozenset[str]
+    visibility: frozenset[str]
+    walk_in: bool
+    specialty_code: str | None
+    specialty_text: str | None
+    places_left: int
+    read_slot: Callable[[], Slot] = field(repr=False, compare=False)  # the whole item, as a `Slot`
+
+    @property
+    def slot_id(self) -> str:
+        return slot_id(self.pk, self.sk)

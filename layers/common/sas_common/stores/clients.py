@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 
+# Connections the low-level DynamoDB client keeps: a search sends up to 32 Queries at once.
+MAX_CONNECTIONS = 32
+
+
 class AwsClients:
     """boto3 clients are thread-safe and shared by the threads of a store; the DynamoDB resource is not, and
     serves one invocation at a time, as a Lambda instance does."""
@@ -31,7 +35,9 @@ class AwsClients:
         parameter validation is off: it walks every attribute of every item and DynamoDB validates the
         request anyway (a malformed one fails with a ValidationException instead of a ParamValidationError).
         """
-        return boto3.client("dynamodb", config=Config(parameter_validation=False))
+        return boto3.client(
+            "dynamodb", config=Config(parameter_validation=False, max_pool_connections=MAX_CONNECTIONS)
+        )
 
     @cached_property
     def sqs(self) -> SQSClient:

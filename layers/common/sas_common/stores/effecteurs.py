@@ -31,7 +31,7 @@ from sas_common.effecteurs.model import Card, Effecteur, Place, RegulatorInfo
 from sas_common.errors import StaleWrite
 from sas_common.geo import cell_of
 from sas_common.stores.clients import AwsClients
-from sas_common.tables import EFFECTEURS, PK, SK, effecteur_pk
+from sas_common.tables import EFFECTEUR_PREFIX, EFFECTEURS, PK, SK, effecteur_pk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -52,6 +52,7 @@ AGENDA_KEY = "AGENDA"
 
 
 def _strip(item: Mapping[str, Any], *also: str) -> dict[str, Any]:
+    """An item's attributes as its model reads them: without the key, and without the attributes named."""
     return {k: v for k, v in item.items() if k not in (PK, SK, *also)}
 
 
@@ -152,14 +153,39 @@ class EffecteurStore:
                     ExpressionAttributeNames={"#cell": EN_SUS.partition_key, "#sk": EN_SUS.sort_key},
                 )
 
-    def en_sus_places(self, cell: str) -> list[tuple[str, str]]:
-        """(national id, place id) of the en-sus directory's places in an h3 cell (pattern 3): one Query."""
+    def en_sus_places(self, cell: str) -> list[tuple[str, Place]]:
+        """(national id, place) of the en-sus directory's places in an h3 cell (pattern 3): one Query, the
+        index projecting the whole place."""
         condition = KeyCondition(EN_SUS.partition_key).eq(cell)
         items = storage.query_all(self._table, IndexName=EN_SUS.name, KeyConditionExpression=condition)
         return [
-            (str(item[EN_SUS.sort_key]).partition("#")[0], str(item[EN_SUS.sort_key]).partition("#")[2])
+            (str(item[PK]).removeprefix(EFFECTEUR_PREFIX), Place.model_validate(_strip(item)))
             for item in items
         ]
+
+    def owner_items(
+        self, owner_pks: Iterable[str], places: Iterable[tuple[str, str]]
+    ) -> tuple[dict[str, Effecteur], dict[tuple[str, str], Place], dict[tuple[str, str], Unavailability]]:
+        """What search shows of the owners of a page of slots, read together (BatchGetItem, 100 keys a
+        request): their profiles, and each (owner, place)'s place and unavailability. Absent items are
+        absent from the answers (an association has no profile)."""
+        keys = [{PK: pk, SK: PROFILE} for pk in dict.fromkeys(owner_pks)]
+        for pk, place_id in dict.fromkeys(places):
+            keys += [{PK: pk, SK: PLACE_PREFIX + place_id}, {PK: pk, SK: UNAVAILABILITY_PREFIX + place_id}]
+        profiles: dict[str, Effecteur] = {}
+        found_places: dict[tuple[str, str], Place] = {}
+        unavailability: dict[tuple[str, str], Unavailability] = {}
+        for item in storage.batch_get(self._aws.dynamodb, self.table_name, keys):
+            pk, sk = str(item[PK]), str(item[SK])
+            if sk == PROFILE:
+                profiles[pk] = Effecteur.model_validate(_strip(item))
+            elif sk.startswith(PLACE_PREFIX):
+                found_places[(pk, sk.removeprefix(PLACE_PREFIX))] = Place.model_validate(_strip(item))
+            else:
+                unavailability[(pk, sk.removeprefix(UNAVAILABILITY_PREFIX))] = Unavailability.model_validate(
+                    _strip(item)
+                )
+        return profiles, found_places, unavailability
 
     # --- what an editor's answer makes known (sas_common.ingest) -------------------------------------
 

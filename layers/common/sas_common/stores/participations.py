@@ -15,7 +15,7 @@ the same content creates no new version, and nothing is ever half-written.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
@@ -84,6 +84,14 @@ class ParticipationStore:
         """A structure's current declaration, None if it never declared."""
         saved = self.load_current(structure_pk(structure_id))
         return StructureDeclaration.model_validate(saved.content) if saved else None
+
+    def current_versions(self, owners: Iterable[str]) -> dict[str, Saved]:
+        """The current declarations of these owners (partitions), read together (BatchGetItem)."""
+        keys = [{PK: owner, SK: CURRENT} for owner in dict.fromkeys(owners)]
+        return {
+            str(item[PK]): _saved(item)
+            for item in storage.batch_get(self._aws.dynamodb, self.table_name, keys)
+        }
 
     def history(self, owner: str) -> list[Saved]:
         """The versions, newest first (bounded)."""

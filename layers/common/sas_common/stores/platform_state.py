@@ -11,6 +11,8 @@ a run's batches on the set of batch numbers already counted (an SQS redelivery c
 
 from __future__ import annotations
 
+import base64
+import secrets
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -185,6 +187,25 @@ class PlatformStateStore:
             Limit=limit,
         )
         return [_run(item) for item in page["Items"]]
+
+    # --- the key that signs search cursors ---------------------------------------------------------------
+
+    def signing_key(self, name: str) -> bytes:
+        """A secret of the territory, made once (a random 32 bytes, put only if absent, so concurrent first
+        readers agree on it) and read after."""
+        key = {PK: f"KEY#{name}", SK: "KEY"}
+        item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+        if item is None:
+            made = base64.b64encode(secrets.token_bytes(32)).decode()
+            storage.unless_condition_fails(
+                lambda: self._table.put_item(
+                    Item={**key, "secret": made},
+                    ConditionExpression="attribute_not_exists(#pk)",
+                    ExpressionAttributeNames={"#pk": PK},
+                )
+            )
+            item = self._table.get_item(Key=key, ConsistentRead=True)["Item"]
+        return base64.b64decode(str(item["secret"]))
 
     # --- job cursors ------------------------------------------------------------------------------------
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sas_common import storage
 from sas_common.slots.keys import source_pk, utc_text
-from sas_common.slots.model import Slot
+from sas_common.slots.model import BOOKED, IndexedSlot, Slot, places_left, slot_of
 from sas_common.slots.replacement import (
     Item,
     OwnerPlan,
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 
 # Owners whose windows are read at the same time (botocore keeps 10 connections per client).
 READ_CONCURRENCY = 8
+# A search's Queries at the same time: one round for a 30 km / 48 h search (≈ 12-20 partitions); a wider
+# one takes a few rounds (its connections: botocore's pool is sized to match, sas_common.stores.clients).
+SEARCH_CONCURRENCY = 32
 EXPIRY_INDEX = SLOTS.index("by_expiry")
 
 
@@ -180,6 +184,39 @@ class SlotStore:
         )
         return len(keys)
 
+    # --- search (patterns 1 and 2) ---------------------------------------------------------------------
+
+    def starting_in(
+        self, index_name: str, partitions: Sequence[str], start: datetime, end: datetime, limit: int
+    ) -> list[IndexedSlot]:
+        """The slots of each index partition (`by_cell_day`: `<cell>#<local day>`, `by_tele_day`:
+        `TELE#<local day>`) starting in [start, end), the earliest `limit` of each: one Query per partition
+        (one page: `limit` items stay far below its 1 MB), all at the same time — a single round on the
+        critical path, and reads that stay the same however full the table gets."""
+        index = SLOTS.index(index_name)
+
+        def read(partition: str) -> list[Item]:
+            query: dict[str, Any] = {
+                "TableName": self.table_name,
+                "IndexName": index.name,
+                "KeyConditionExpression": "#p = :p AND #s BETWEEN :from AND :to",
+                "ExpressionAttributeNames": {"#p": index.partition_key, "#s": index.sort_key},
+                "ExpressionAttributeValues": {
+                    ":p": {"S": partition},
+                    ":from": {"S": utc_text(start)},
+                    # `start_sk` is `<start>#…`: every slot starting before `end` sorts below `<end>`.
+                    ":to": {"S": utc_text(end)},
+                },
+            }
+            page = self._client.query(**query, Limit=limit)
+            return page["Items"]
+
+        if not partitions:
+            return []
+        with ThreadPoolExecutor(max_workers=min(SEARCH_CONCURRENCY, len(partitions))) as pool:
+            pages = list(pool.map(read, partitions))
+        return [indexed(item) for page in pages for item in page]
+
     # --- expiry (pattern 7) -----------------------------------------------------------------------------
 
     def ended_keys(self, bucket: str, now: datetime) -> list[dict[str, Any]]:
@@ -210,3 +247,42 @@ def _write_requests(source: str, owner: str, plan: OwnerPlan) -> list[dict[str, 
     ]
     requests += [{"PutRequest": {"Item": storage.wire_item(item)}} for item in plan.puts]
     return requests
+
+
+def _text(value: Mapping[str, Any] | None) -> str | None:
+    return str(value["S"]) if value is not None and "S" in value else None
+
+
+def indexed(item: Mapping[str, Any]) -> IndexedSlot:
+    """A slot item (wire format) as search reads it: only what it filters and orders on is converted."""
+    position = item.get("position", {}).get("M")
+    booked, capacity = item.get(BOOKED, {}).get("N"), item.get("capacity", {}).get("N")
+    state = {
+        "mode": _text(item.get("mode")),
+        "capacity": int(capacity) if capacity else None,
+        BOOKED: int(booked or 0),
+    }
+    return IndexedSlot(
+        pk=item[PK]["S"],
+        sk=item[SK]["S"],
+        owner=item["national_id"]["S"],
+        doctor_id=_text(item.get("doctor_id")),
+        source=item["source"]["S"],
+        start=_instant(item["start"]["S"]),
+        end=_instant(item["end"]["S"]),
+        lat=float(position["lat"]["N"]) if position else None,
+        lon=float(position["lon"]["N"]) if position else None,
+        consultation_types=frozenset(value["S"] for value in item["consultation_types"]["L"]),
+        visibility=frozenset(value["S"] for value in item.get("visibility", {}).get("L", ())),
+        walk_in=bool(item.get("walk_in", {}).get("BOOL", False)),
+        specialty_code=_text(item.get("specialty_code")),
+        specialty_text=_text(item.get("specialty_text")),
+        places_left=places_left(state),
+        read_slot=lambda: slot_of(storage.python_item(item)),
+    )
+
+
+@lru_cache(maxsize=8192)
+def _instant(text: str) -> datetime:
+    """A slot's UTC text as an instant (a search reads thousands sharing a few hundred instants)."""
+    return datetime.fromisoformat(text)
