@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,8 +37,9 @@ def start(env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
-def wait_ready(process: subprocess.Popen[str], port: int, timeout: float = 60) -> list[str]:
-    """The lines printed up to the ready line (which must name `port`); fails the test otherwise."""
+def wait_ready(process: subprocess.Popen[str], port: int, timeout: float = 180) -> list[str]:
+    """The lines printed up to the ready line (which must name `port`); fails the test otherwise. A start
+    takes about 8 s on a quiet machine; the bound leaves room for a machine busy with other test workers."""
     assert process.stdout is not None
     deadline = time.monotonic() + timeout
     lines: list[str] = []
@@ -53,17 +55,38 @@ def wait_ready(process: subprocess.Popen[str], port: int, timeout: float = 60) -
     pytest.fail(f"no ready line within {timeout} s:\n" + "".join(lines))
 
 
+def keep_reading(process: subprocess.Popen[str], lines: list[str]) -> threading.Thread:
+    """Go on reading what the process prints (into `lines`), so that it never blocks on a full pipe."""
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+
+    reader = threading.Thread(target=read, name="local-platform-output", daemon=True)
+    reader.start()
+    return reader
+
+
 @contextmanager
 def local_platform(
-    env: dict[str, str] | None = None,
+    env: dict[str, str] | None = None, *, drain: bool = False
 ) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
-    """A started platform: the process, its base URL, and what it printed before it was ready."""
+    """A started platform: the process, its base URL, and what it printed before it was ready (with
+    `drain`, everything it prints, as it prints it: for tests that make it print a lot)."""
     port = free_port()
     process = start({"SAS_PORT": str(port), **(env or {})})
+    reader: threading.Thread | None = None
     try:
         lines = wait_ready(process, port)
+        if drain:
+            reader = keep_reading(process, lines)
         yield process, f"http://127.0.0.1:{port}", lines
     finally:
         if process.poll() is None:
             process.kill()
-            process.communicate(timeout=30)
+            if reader is None:
+                process.communicate(timeout=30)
+        if reader is not None:
+            process.wait(timeout=30)
+            reader.join(timeout=30)

@@ -1,4 +1,7 @@
-"""`make run`: the whole platform on http://127.0.0.1:${SAS_PORT:-8080}, in the foreground, until Ctrl-C."""
+"""`make run`: the whole platform on http://127.0.0.1:${SAS_PORT:-8080}, in the foreground, until Ctrl-C.
+
+The platform runs isolated (`LocalPlatform(isolated=True)`): moto as a server in this process, each Lambda
+function in worker processes of its own, so concurrent requests really run at once and share nothing."""
 
 from __future__ import annotations
 
@@ -23,9 +26,9 @@ def main() -> int:
     seed = os.environ.get("SAS_SEED", "1") != "0"
     try:
         platform = (
-            LocalPlatform(territory_file=Path(territory), seed=seed)
+            LocalPlatform(territory_file=Path(territory), seed=seed, isolated=True)
             if territory
-            else LocalPlatform(seed=seed)
+            else LocalPlatform(seed=seed, isolated=True)
         )
     except TerritoryConfigError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -48,6 +51,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     seeded = f", {platform.seeded} demo effecteurs seeded" if platform.seed else ""
     print(f"territory {platform.territory.code} ({platform.territory.name}){seeded}", flush=True)
+    print(f"AWS (moto server) on {platform.aws.endpoint_url}", flush=True)
     # It prints where it listens, or warns (one line) that its port is taken and keeps trying.
     editor = start_demo_editor(platform.territory) if seed else None
     print(f"SAS platform ready on http://{HOST}:{port}", flush=True)

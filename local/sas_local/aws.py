@@ -1,14 +1,26 @@
-"""Embedded AWS for the local runtime: moto in-process, resources created from the production definitions."""
+"""Embedded AWS for the local runtime: moto, resources created from the production definitions.
+
+Two ways to run moto, one per way the platform runs its functions (`sas_local.platform`):
+
+- in-process (`mock_aws`): boto3 calls made in this process are answered by moto without a socket; the
+  test suite's mode, where the handlers run in this process too;
+- as a server (`ThreadedMotoServer`, on an ephemeral port of 127.0.0.1, in this process): the functions'
+  worker processes reach it through `AWS_ENDPOINT_URL` and the fake credentials, as deployed functions
+  reach AWS, and this process's own boto3 calls go there too. moto's backends — and so the adaptations of
+  `moto_adaptations` — live in this process either way.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Any
+from unittest import mock
 
 import boto3
 from moto import mock_aws
-from moto.core.config import DefaultConfig
+from moto.core.config import DefaultConfig, default_user_config
 
 from sas_common.queues import QUEUES, QueueDef
 from sas_common.tables import TABLES, TableDef
@@ -92,16 +104,30 @@ def create_queue_requests(queue: QueueDef) -> tuple[dict[str, Any], dict[str, An
 
 
 class LocalAws:
-    """Starts moto, creates every table; `stop()` tears it all down."""
+    """Starts moto (in-process, or as a server when `server`), creates every table and queue; `stop()` tears
+    it all down."""
 
-    def __init__(self) -> None:
-        self._mock = mock_aws(config=MOTO_CONFIG)
+    def __init__(self, server: bool = False) -> None:
+        self.server = server
+        self._mock = None if server else mock_aws(config=MOTO_CONFIG)
+        self._server: Any = None
+        self._config = mock.patch.dict(default_user_config, MOTO_CONFIG)
         self.table_names = local_table_names()
         self.queue_urls: dict[str, str] = {}  # logical name → URL, once started
+        self.endpoint_url: str | None = None  # the server's, once started
+
+    def environment(self) -> dict[str, str]:
+        """What a function needs to reach this moto: the fake credentials, and the server's address."""
+        if self.endpoint_url is None:
+            return dict(FAKE_CREDENTIALS)
+        return {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint_url}
 
     def start(self) -> LocalAws:
         os.environ.update(FAKE_CREDENTIALS)
-        self._mock.start()
+        if self._mock is not None:
+            self._mock.start()
+        else:
+            self._start_server()
         client = boto3.client("dynamodb", region_name=REGION)
         for table in TABLES:
             name = self.table_names[table.logical_name]
@@ -128,5 +154,27 @@ class LocalAws:
             self.queue_urls[queue.logical_name] = sqs.create_queue(**main)["QueueUrl"]
             self.queue_urls[queue.dead_letter_name] = dead_url
 
+    def _start_server(self) -> None:
+        from moto.server import ThreadedMotoServer  # Flask and the rest: only when moto serves
+
+        self._config.start()  # what `mock_aws(config=...)` sets, for the server's requests
+        # werkzeug (moto's server) logs every request at INFO: the functions' AWS calls are not news.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        port = self._server.get_host_and_port()[1]
+        self.endpoint_url = f"http://127.0.0.1:{port}"
+        os.environ["AWS_ENDPOINT_URL"] = self.endpoint_url
+        # moto's Step Functions interpreter calls the other services (Lambda tasks) at localhost:$MOTO_PORT.
+        os.environ["MOTO_PORT"] = str(port)
+
     def stop(self) -> None:
-        self._mock.stop()
+        if self._mock is not None:
+            self._mock.stop()
+            return
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+            self._config.stop()
+            for name in ("AWS_ENDPOINT_URL", "MOTO_PORT"):
+                os.environ.pop(name, None)

@@ -1,4 +1,4 @@
-"""Lambda's SQS event source, locally: moto's queue → the queue's consumer handler, in-process.
+"""Lambda's SQS event source, locally: moto's queue → the queue's consumer function.
 
 As the managed event source does: receive up to the queue's batch size, hand the consumer an SQS event,
 delete the messages it did not report as failed (`batchItemFailures`); a failed message comes back after
@@ -9,17 +9,17 @@ policy set from the same definition as the stack's).
 from __future__ import annotations
 
 import hashlib
-import importlib
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import boto3
 
-from sas_common.capabilities import FUNCTIONS
 from sas_common.observability import logger
 from sas_common.queues import QueueDef
-from sas_local.lambdas import REGION, LambdaContext
+from sas_local.functions import consumer_function_name
+from sas_local.gateway import Invoke
+from sas_local.lambdas import REGION
 
 
 def sqs_event(messages: Sequence[Mapping[str, Any]], queue_arn: str) -> dict[str, Any]:
@@ -42,18 +42,15 @@ def sqs_event(messages: Sequence[Mapping[str, Any]], queue_arn: str) -> dict[str
 
 
 class LocalEventSource:
-    def __init__(self, queue: QueueDef, url: str) -> None:
+    def __init__(self, queue: QueueDef, url: str, invoke: Invoke) -> None:
         self.queue = queue
         self.url = url
+        self._invoke = invoke
         self._sqs = boto3.client("sqs", region_name=REGION)
         self._arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
         self._lock = threading.Lock()  # one drain at a time: the background loop or a job run
-
-    def _consumer(self) -> Any:
-        module = importlib.import_module(FUNCTIONS[self.queue.consumer].module)
-        return getattr(module, self.queue.consumer_entrypoint)
 
     def drain(self) -> int:
         """Deliver every visible message; the number of messages handed to the consumer."""
@@ -73,14 +70,8 @@ class LocalEventSource:
 
     def _deliver(self, messages: Sequence[Mapping[str, Any]]) -> None:
         failed: set[str] = set()
-        spec = FUNCTIONS[self.queue.consumer]  # the consumer's memory and timeout, as deployed
-        context = LambdaContext(
-            self.queue.consumer_entrypoint,
-            memory_limit_in_mb=spec.memory_mb,
-            timeout_seconds=spec.timeout_seconds,
-        )
         try:
-            answer = self._consumer()(sqs_event(messages, self._arn), context)
+            answer = self._invoke(consumer_function_name(self.queue), sqs_event(messages, self._arn))
             failed = {item["itemIdentifier"] for item in (answer or {}).get("batchItemFailures", [])}
         except Exception:  # the whole invocation failed: every message comes back, as in production
             logger.exception("queue consumer failed", extra={"queue": self.queue.logical_name})

@@ -4,27 +4,27 @@ event, and the call to the same handler the stack deploys."""
 from __future__ import annotations
 
 import base64
-import importlib
 import json
-import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
-from sas_common.capabilities import FUNCTIONS, Capability
 from sas_common.errors import DomainError, NotFound, PayloadTooLarge, Unauthenticated
 from sas_common.routes import match
+from sas_local.functions import function_name
 from sas_local.issuer import LocalIssuer
-from sas_local.lambdas import LambdaContext
+
+# Runs a function by name with an event, returns its result (`sas_local.functions.Invoker.invoke`).
+Invoke = Callable[[str, Any], Any]
 
 
 @dataclass(frozen=True)
 class HttpRequest:
     method: str
-    path: str
+    path: str  # as sent, percent-encoded
     query: str = ""
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     body: bytes = b""
@@ -48,18 +48,13 @@ def error_response(error: DomainError) -> HttpResponse:
 
 
 class LocalGateway:
-    def __init__(self, issuer: LocalIssuer, max_body_bytes: int) -> None:
+    """API Gateway's part of a request: the route (on the decoded path, as the HTTP API matches it), the body
+    limit, the JWT, the v2 event, and the capability's function invoked with it."""
+
+    def __init__(self, issuer: LocalIssuer, max_body_bytes: int, invoke: Invoke) -> None:
         self.issuer = issuer
         self.max_body_bytes = max_body_bytes
-        self._modules: dict[Capability, ModuleType] = {}
-        # One request at a time per function, as one Lambda instance serves one event at a time (the
-        # resolver keeps the current event on its module-level app).
-        self._locks = {capability: threading.Lock() for capability in FUNCTIONS}
-
-    def handler_module(self, capability: Capability) -> ModuleType:
-        if capability not in self._modules:
-            self._modules[capability] = importlib.import_module(FUNCTIONS[capability].module)
-        return self._modules[capability]
+        self._invoke = invoke
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         try:
@@ -68,20 +63,17 @@ class LocalGateway:
             return error_response(error)
 
     def _handle(self, request: HttpRequest) -> HttpResponse:
-        found = match(request.method, request.path)
+        path = decoded_path(request.path)
+        found = match(request.method, path)
         if found is None:
-            raise NotFound(f"no route {request.method} {request.path}")
+            # Any other method on a known path too: the HTTP API has no route for it.
+            raise NotFound(f"no route {request.method} {path}")
         route, path_parameters = found
         if len(request.body) > self.max_body_bytes:
             raise PayloadTooLarge(f"the body exceeds {self.max_body_bytes} bytes")
         claims = self._claims(request) if route.protected else None
         event = api_gateway_event(request, route.key, path_parameters, claims)
-        module = self.handler_module(route.capability)
-        spec = FUNCTIONS[route.capability]
-        context = LambdaContext(spec.capability.value, spec.memory_mb, spec.timeout_seconds)
-        with self._locks[route.capability]:
-            result = module.lambda_handler(event, context)
-        return _response(result)
+        return _response(self._invoke(function_name(route.capability), event))
 
     def _claims(self, request: HttpRequest) -> dict[str, Any]:
         authorization = request.headers.get("authorization", "")
@@ -91,19 +83,26 @@ class LocalGateway:
         return self.issuer.verify(token.strip())
 
 
+def decoded_path(path: str) -> str:
+    """The path as the HTTP API hands it over (`rawPath`) and matches its routes: percent-decoded (UTF-8;
+    an invalid sequence becomes U+FFFD), so path parameters arrive decoded."""
+    return unquote(path, errors="replace")
+
+
 def api_gateway_event(
     request: HttpRequest, route_key: str, path_parameters: dict[str, str], claims: dict[str, Any] | None
 ) -> dict[str, Any]:
     """An HTTP API payload format 2.0 event, as API Gateway sends it to the Lambda integration."""
     now = time.time()
+    path = decoded_path(request.path)
     query: dict[str, str] = {}
     for name, value in parse_qsl(request.query, keep_blank_values=True):
         query[name] = f"{query[name]},{value}" if name in query else value
-    text_body = _is_text(request.headers.get("content-type", ""))
+    text = _text(request.body, request.headers.get("content-type", ""))
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key,
-        "rawPath": request.path,
+        "rawPath": path,
         "rawQueryString": request.query,
         "headers": dict(request.headers),
         "requestContext": {
@@ -113,7 +112,7 @@ def api_gateway_event(
             "domainPrefix": "local",
             "http": {
                 "method": request.method,
-                "path": request.path,
+                "path": path,
                 "protocol": "HTTP/1.1",
                 "sourceIp": request.source_ip,
                 "userAgent": request.headers.get("user-agent", ""),
@@ -124,19 +123,31 @@ def api_gateway_event(
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "timeEpoch": int(now * 1000),
         },
-        "isBase64Encoded": not text_body and bool(request.body),
+        "isBase64Encoded": text is None and bool(request.body),
     }
     if query:
         event["queryStringParameters"] = query
     if path_parameters:
         event["pathParameters"] = path_parameters
     if request.body:
-        event["body"] = request.body.decode() if text_body else base64.b64encode(request.body).decode()
+        event["body"] = text if text is not None else base64.b64encode(request.body).decode()
     if claims is not None:
         event["requestContext"]["authorizer"] = {
             "jwt": {"claims": {name: str(value) for name, value in claims.items()}, "scopes": None}
         }
     return event
+
+
+def _text(body: bytes, content_type: str) -> str | None:
+    """The body as text when API Gateway passes it as text: a textual media type and valid UTF-8. Anything
+    else — a binary type, or bytes that are not UTF-8 whatever the type says — goes base64-encoded
+    (`isBase64Encoded: true`)."""
+    if not _is_text(content_type):
+        return None
+    try:
+        return body.decode()
+    except UnicodeDecodeError:
+        return None
 
 
 def _is_text(content_type: str) -> bool:

@@ -1,14 +1,18 @@
-"""In-process Lambda functions for the local runtime.
+"""Lambda plumbing of the local runtime: the context object, function ARNs, and the registry moto reads.
 
-Production handlers are plain `(event, context)` callables; locally they are registered here under a
-function name and invoked in-process: by the local gateway, by the scheduler, and by moto's Step Functions
-interpreter (see `moto_adaptations`), so a state machine's Lambda task states run the same handler code.
+Production handlers are plain `(event, context)` callables. The local runtime registers every function of
+the platform here under its name (`sas_local.functions`), and tests register their own handlers: moto's
+Step Functions interpreter reaches them through `lambda.invoke` (see `moto_adaptations`), so a state
+machine's Lambda task states run the same handler code. A platform function's registered handler forwards
+to the platform's invoker (in-process, or the function's worker processes).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,12 +52,41 @@ class LambdaContext:
         return max(0, int((self.timeout_seconds - elapsed) * 1000))
 
 
+def error_payload(error: BaseException, error_type: str | None = None) -> dict[str, Any]:
+    """What the Lambda Python runtime returns for an unhandled exception (`requestId` aside): the stack
+    trace from the handler down, without the local runtime's dispatch frames."""
+    frames = traceback.extract_tb(error.__traceback__)
+    handler_frames = [frame for frame in frames if os.path.dirname(frame.filename) != _LOCAL_RUNTIME]
+    return {
+        "errorMessage": str(error),
+        "errorType": error_type or type(error).__name__,
+        "stackTrace": traceback.format_list(handler_frames),
+    }
+
+
+_LOCAL_RUNTIME = os.path.dirname(__file__)
+
+
 def function_arn(name: str) -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
 
 
 class UnknownFunction(LookupError):
     pass
+
+
+class FunctionError(Exception):
+    """A function's invocation failed where it ran (a worker process): `payload` is what Lambda reports,
+    `{errorMessage, errorType, stackTrace}`, so callers (Step Functions' Retry/Catch) see the handler's own
+    error type and not this class's name."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__(f"{payload.get('errorType', 'Error')}: {payload.get('errorMessage', '')}")
+        self.payload = payload
+
+    @property
+    def error_type(self) -> str:
+        return str(self.payload.get("errorType", "Error"))
 
 
 class LocalLambdas:

@@ -5,7 +5,7 @@ changes). Every adaptation was checked on moto `MOTO_CHECKED`; `check_moto_versi
 version, and tests/integration/test_local_stepfunctions.py holds a guard test per adaptation that fails when
 moto changes under it.
 
-1. Lambda invoke served in-process (needed).
+1. Lambda invoke served by the platform's functions (needed).
    With `stepfunctions.execute_state_machine` on, moto's ASL interpreter runs a Lambda task state by calling
    boto3 `lambda.invoke` (moto/stepfunctions/parser/asl/component/state/exec/state_task/lambda_eval_utils.py),
    which moto routes to `get_backend(...).invoke(function_name, qualifier, body, headers, response_headers)`;
@@ -13,13 +13,17 @@ moto changes under it.
    `invoke` echoes the request body (or a canned result). It never looks the function up, so no placeholder
    function needs to exist in moto's Lambda backend. We replace `LambdaSimpleBackend.invoke`: a function
    name (plain, ARN or partial ARN, with or without qualifier) registered in `lambdas.REGISTRY` runs
-   in-process with the JSON-decoded payload and returns its JSON-encoded result; any other name gets moto's
-   original behaviour. A handler exception is reported as Lambda reports an unhandled error: header
+   with the JSON-decoded payload and returns its JSON-encoded result; any other name gets moto's original
+   behaviour. The platform registers each of its functions there as a call to its invoker
+   (`sas_local.functions`): in-process under `mock_aws` (tests), and in the function's worker processes
+   when moto runs as a server in the platform process (`make run`): the server's request thread runs this
+   same patched method, so a Lambda task of a state machine reaches the function's pool of workers.
+   A handler exception is reported as Lambda reports an unhandled error: header
    `X-Amz-Function-Error: Unhandled` (botocore's `FunctionError`) and an `{errorMessage, errorType,
    stackTrace}` payload. moto's interpreter turns `FunctionError` into `LambdaFunctionErrorException` and
    takes the state's error name from the payload's `errorType` (state_task_lambda.py and
    service/state_task_service_lambda.py `_from_error`), so Retry/Catch match the exception's class name,
-   as on AWS.
+   as on AWS (a worker reports its handler's exception class, `lambdas.FunctionError`).
 
 2. Step Functions `Execution` shared, not copied, by `copy.deepcopy` (safety net on moto >= 5.2.3).
    `StepFunctionsParserBackend.start_execution` deep-copies the state machine as a snapshot for the new
@@ -47,7 +51,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import traceback
 import uuid
 import warnings
 from collections.abc import Callable
@@ -59,8 +62,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-from sas_local import lambdas
-from sas_local.lambdas import REGISTRY
+from sas_local.lambdas import REGISTRY, FunctionError, error_payload
 
 MOTO_CHECKED = "5.2.5"
 
@@ -69,7 +71,6 @@ INVOKE_PARAMETERS = ("self", "function_name", "qualifier", "body", "headers", "r
 START_EXECUTION_PARAMETERS = ("self", "state_machine_arn", "name", "execution_input", "trace_header")
 
 LOG = logging.getLogger(__name__)
-_DISPATCH_FILES = frozenset({__file__, lambdas.__file__})
 
 _lock = threading.Lock()
 _original_invoke: Callable[..., str | bytes | None] | None = None
@@ -188,15 +189,11 @@ def _decode(body: Any) -> Any:
 
 
 def _error_payload(error: Exception) -> dict[str, Any]:
-    """What the Lambda Python runtime returns for an unhandled exception (`requestId` aside): the stack
-    trace from the handler down, without the local dispatch frames."""
-    frames = traceback.extract_tb(error.__traceback__)
-    handler_frames = [frame for frame in frames if frame.filename not in _DISPATCH_FILES]
-    return {
-        "errorMessage": str(error),
-        "errorType": type(error).__name__,
-        "stackTrace": traceback.format_list(handler_frames),
-    }
+    """What the Lambda Python runtime returns for an unhandled exception: a worker's own report as is (its
+    `errorType` is the handler's exception class), else made from the exception raised here."""
+    if isinstance(error, FunctionError):
+        return error.payload
+    return error_payload(error)
 
 
 def _header(headers: Any, name: str) -> str | None:

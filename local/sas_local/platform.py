@@ -1,13 +1,13 @@
-"""The whole platform in one process: moto as AWS, the production handlers, the local gateway and scheduler.
+"""The whole platform: moto as AWS, the production handlers as Lambda functions, the gateway, the scheduler.
 
 `LocalPlatform` is what `make run` starts and what the integration tests drive. It reads the territory file
-the stack would read, gives every handler the environment the stack would give it, creates the tables from
-`sas_common.tables`, registers the handlers as in-process Lambda functions, and seeds the demo territory.
+the stack would read, gives every function the environment the stack would give it, creates the tables and
+queues from `sas_common.tables` and `sas_common.queues`, runs the functions of `sas_local.functions`, and
+seeds the demo territory.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import warnings
 from collections.abc import Iterator, Mapping
@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sas_common.capabilities import API_ENTRYPOINT, FUNCTIONS, Capability
-from sas_common.jobs import JOBS, POLL_EDITORS, Job, schedules
+from sas_common.jobs import POLL_EDITORS, Job, schedules
 from sas_common.observability import logger
 from sas_common.queues import QUEUES
 from sas_common.runtime import Runtime
@@ -26,11 +25,13 @@ from sas_common.territory import TerritoryConfig, load_territory, territory_path
 from sas_local import moto_adaptations
 from sas_local.aws import LocalAws
 from sas_local.event_sources import EventSourceLoop, LocalEventSource
+from sas_local.functions import InProcessFunctions, Invoker, platform_functions
 from sas_local.gateway import HttpRequest, HttpResponse, LocalGateway
 from sas_local.issuer import LocalIssuer
 from sas_local.lambdas import REGISTRY, Handler
 from sas_local.scheduler import LocalScheduler, run_job
 from sas_local.seed import seed_demo
+from sas_local.workers import WorkerPools, max_instances_from_environment
 
 DEMO_TERRITORY = "demo"
 
@@ -43,30 +44,46 @@ LOCAL_ENVIRONMENT = {
 }
 
 
-def function_name(capability: Capability) -> str:
-    return f"sas-local-{capability.value}"
-
-
-def job_function_name(job_name: str) -> str:
-    return f"sas-local-job-{job_name}"
-
-
 @dataclass
 class LocalPlatform:
+    """The platform, in one of two modes: how its Lambda functions run (`sas_local.functions`).
+
+    - In-process (`isolated=False`, the test suite's): moto in-process (`mock_aws`), every function's module
+      imported in this process and every invocation run one at a time across ALL functions
+      (`InProcessFunctions`): powertools keeps the current event on the resolver class, process-wide, so
+      two invocations at once in one process would read each other's request. Fast, deterministic, and
+      isolated by construction — but no two requests ever overlap.
+    - Isolated (`isolated=True`, `make run`'s): moto as a server in this process (`ThreadedMotoServer`) and
+      each function — each capability's HTTP entry point, each job's, the queue consumer — in worker
+      processes of its own (`sas_local.workers`: a pool per function, started on demand up to
+      `max_instances`, each serving one event at a time, its module imported once, at its cold start).
+      Invocations share no state, as separate Lambda instances share none, and run really concurrently;
+      the workers reach moto through `AWS_ENDPOINT_URL` with the fake credentials, so the handlers' boto3
+      code is the deployed one. moto's adapted Lambda invoke (Step Functions tasks) dispatches to the pools.
+
+    Either way this process keeps a runtime of its own (`runtime`: seeding, reading runs; tests use it),
+    the gateway, the scheduler and the SQS event sources, all of which reach functions by name through
+    `invoke`.
+    """
+
     territory_file: Path = field(default_factory=lambda: territory_path(DEMO_TERRITORY))
     seed: bool = True
     run_schedules: bool = True
     issuer: LocalIssuer = field(default_factory=LocalIssuer)
+    isolated: bool = False
+    max_instances: int = field(default_factory=max_instances_from_environment)
 
     def __post_init__(self) -> None:
         self.territory: TerritoryConfig = load_territory(self.territory_file)
-        self.aws = LocalAws()
-        self.gateway = LocalGateway(self.issuer, self.territory.max_request_body_bytes)
+        self.aws = LocalAws(server=self.isolated)
+        self.functions = platform_functions()
+        self.gateway = LocalGateway(self.issuer, self.territory.max_request_body_bytes, self.invoke)
         self.scheduler = LocalScheduler(schedules(self.territory), runner=self._run_job)
         self.event_sources: dict[str, LocalEventSource] = {}
         self._event_loop: EventSourceLoop | None = None
         self._saved_environment: dict[str, str | None] = {}
         self._runtime: Runtime | None = None
+        self._invoker: Invoker | None = None
         self.seeded = 0
 
     def start(self) -> LocalPlatform:
@@ -74,9 +91,11 @@ class LocalPlatform:
         self.aws.start()
         self._set_environment()  # after start: the queue URLs are moto's
         self._runtime = Runtime.from_environment()
-        self._register_functions()
+        self._invoker = self._start_functions()
+        for name in self.functions:  # under the names state machines refer to
+            REGISTRY.register(name, self._forward(name))
         self.event_sources = {
-            queue.logical_name: LocalEventSource(queue, self.aws.queue_urls[queue.logical_name])
+            queue.logical_name: LocalEventSource(queue, self.aws.queue_urls[queue.logical_name], self.invoke)
             for queue in QUEUES
         }
         if self.seed:
@@ -92,8 +111,29 @@ class LocalPlatform:
             self.scheduler.stop()
         if self._event_loop is not None:
             self._event_loop.stop()
+        if self._invoker is not None:
+            self._invoker.close()
         self.aws.stop()
         self._restore_environment()
+
+    def invoke(self, name: str, event: Any) -> Any:
+        """Run one of the platform's functions (`sas_local.functions.platform_functions`) with an event."""
+        if self._invoker is None:
+            raise RuntimeError("the platform is not started")
+        return self._invoker.invoke(name, event)
+
+    def _start_functions(self) -> Invoker:
+        if self.isolated:
+            return WorkerPools(self.functions, dict(os.environ), self.max_instances)
+        functions = InProcessFunctions(self.functions)
+        functions.import_modules()
+        return functions
+
+    def _forward(self, name: str) -> Handler:
+        def forward(event: Any, _context: Any) -> Any:
+            return self.invoke(name, event)
+
+        return forward
 
     @property
     def runtime(self) -> Runtime:
@@ -112,7 +152,7 @@ class LocalPlatform:
     def _run_job(self, job: Job, detail: Mapping[str, str]) -> dict[str, Any]:
         """The job, then — for a job that fans work out on a queue — that queue drained through its consumer,
         so the answer tells what the whole run did (poll-editors: each editor's run, as stored)."""
-        summary = run_job(job, detail)
+        summary = run_job(self.invoke, job, detail)
         if job.fills_queue is None:
             return summary
         self.event_sources[job.fills_queue.logical_name].drain()
@@ -142,14 +182,6 @@ class LocalPlatform:
                 os.environ[name] = value
         self._saved_environment.clear()
 
-    def _register_functions(self) -> None:
-        """Each capability's entry point and each job's, under the names state machines refer to."""
-        for capability, spec in FUNCTIONS.items():
-            module = importlib.import_module(spec.module)
-            REGISTRY.register(function_name(capability), getattr(module, API_ENTRYPOINT))
-        for job in JOBS.values():
-            REGISTRY.register(job_function_name(job.name), _job_entrypoint(job))
-
 
 def _run_outcome(rt: Runtime, dispatched: dict[str, Any]) -> dict[str, Any]:
     """A dispatched run with what its batches did (`sas_common.ingest.runs`); a run not dispatched as is."""
@@ -157,13 +189,6 @@ def _run_outcome(rt: Runtime, dispatched: dict[str, Any]) -> dict[str, Any]:
         return dispatched
     stored = rt.state.load_run(dispatched["editor_id"], dispatched["run_id"]) or {}
     return {**dispatched, **stored}
-
-
-def _job_entrypoint(job: Job) -> Handler:
-    def invoke(_event: Any, _context: Any) -> dict[str, Any]:
-        return run_job(job)
-
-    return invoke
 
 
 @contextmanager

@@ -3,33 +3,28 @@
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sas_common.capabilities import FUNCTIONS
 from sas_common.jobs import JOBS, Job, Schedule
 from sas_common.observability import logger
-from sas_local.lambdas import LambdaContext
+from sas_local.functions import job_function_name
+from sas_local.gateway import Invoke
 
 JobRunner = Callable[[Job, Mapping[str, str]], dict[str, Any]]
 
 
-def run_job(job: Job, detail: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Invoke the job's entry point with the event its rule sends, and return its summary: a rule with an
+def run_job(invoke: Invoke, job: Job, detail: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Invoke the job's function with the event its rule sends, and return its summary: a rule with an
     input sends that input (per-editor jobs: `{"editor_id": ...}`), a plain rule the scheduled event."""
-    module = importlib.import_module(FUNCTIONS[job.capability].module)
-    entrypoint = getattr(module, job.entrypoint)
     event: dict[str, Any] = (
         dict(detail)
         if detail
         else {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}, "resources": [job.name]}
     )
-    spec = FUNCTIONS[job.capability]  # the job function's memory and timeout, as deployed
-    context = LambdaContext(job.name, memory_limit_in_mb=spec.memory_mb, timeout_seconds=spec.timeout_seconds)
-    summary: dict[str, Any] = entrypoint(event, context)
+    summary: dict[str, Any] = invoke(job_function_name(job.name), event)
     return summary
 
 
@@ -37,7 +32,7 @@ class LocalScheduler:
     def __init__(
         self,
         timetable: Sequence[Schedule],
-        runner: JobRunner = run_job,
+        runner: JobRunner,
         jobs: Mapping[str, Job] = JOBS,
     ) -> None:
         self._timetable = list(timetable)

@@ -71,6 +71,7 @@ HUGE_INTEGER = ('{"participates": ' + "1" * 4400 + "}").encode()
         pytest.param(b'{"participates": NaN}', JSON, 400, ("NaN",), id="NaN"),
         pytest.param(b'{"participates": 1e999}', JSON, 400, ("too large",), id="1e999"),
         pytest.param(b"", JSON, 400, ("empty",), id="no body"),
+        pytest.param(b"\xff\xfe{}", JSON, 400, ("UTF-8",), id="not UTF-8"),
         pytest.param(
             b"--x--", {"content-type": "multipart/form-data; boundary=x"}, 415, ("application/json",)
         ),

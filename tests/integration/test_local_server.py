@@ -22,7 +22,8 @@ def server() -> Iterator[tuple[subprocess.Popen[str], str]]:
 
 def test_health_token_and_a_protected_route_over_http(server: tuple[subprocess.Popen[str], str]) -> None:
     _, base = server
-    with httpx.Client(base_url=base, timeout=10) as http:
+    # Generous: a function's first request starts its worker (its cold start), slower on a busy machine.
+    with httpx.Client(base_url=base, timeout=60) as http:
         assert http.get("/health").status_code == 200
         assert "/effecteurs/{national_id}" in http.get("/openapi.json").json()["paths"]
         token = http.post("/_local/token", json={"role": "regulator", "sub": "reg-1"}).json()["access_token"]
@@ -46,7 +47,7 @@ def test_the_demo_territory_is_seeded_with_a_manual_agenda(server: tuple[subproc
 
     _, base = server
     today = datetime.now(ZoneInfo("Europe/Paris")).date()
-    with httpx.Client(base_url=base, timeout=10) as http:
+    with httpx.Client(base_url=base, timeout=60) as http:
         token = http.post("/_local/token", json={"role": "regulator", "sub": "r"}).json()["access_token"]
         agenda = http.get(
             "/effecteurs/810000000001/agenda",
