@@ -12,14 +12,17 @@ export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)/layers/common:$(CURDIR)/local
 TERRITORY ?= demo
 PYTEST_WORKERS ?= auto
 
-.PHONY: help install run test lint typecheck pytest synth bench openapi clean
+.PHONY: help install run test lint typecheck pytest synth bench mutate fuzz openapi state-machines clean
 
 help:
 	@echo "make run                    the whole platform locally on http://127.0.0.1:$${SAS_PORT:-8080}"
 	@echo "make test                   ruff (with the complexity gate), import contracts, mypy and every test"
 	@echo "make synth TERRITORY=<code> synthesise one territory's stack into cdk.out/ (offline)"
 	@echo "make bench                  benchmarks, report under bench/results/"
+	@echo "make mutate                 mutation testing of the rule modules, report in reports/mutation.md"
+	@echo "make fuzz                   schemathesis over every route and role, many more cases than make test"
 	@echo "make openapi                regenerate layers/common/sas_common/openapi.json"
+	@echo "make state-machines         regenerate the local copy of the synthesised booking state machine"
 
 .venv/.synced: pyproject.toml uv.lock
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv 2>/dev/null \
@@ -51,8 +54,22 @@ synth: install
 bench: install
 	$(UV) run --frozen python -m bench
 
+# Not part of `make test` (about a quarter of an hour on 2 cores): mutmut and bench.mutation's own mutants of
+# the rule modules listed in bench/mutation/modules.py, against their unit tests; mutants/ is its work copy.
+mutate: install
+	$(UV) run --frozen python -m bench.mutation
+
+# `make test` runs tests/integration/test_fuzz.py with a few cases per route and role; this, with many more.
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(UV) run --frozen pytest -n $(PYTEST_WORKERS) tests/integration/test_fuzz.py
+
 openapi: install
 	$(UV) run --frozen python -m sas_local.openapi
 
+# The booking state machine as `make run` and the tests run it: synthesised from infra/ (a test fails when
+# the committed copy differs from a fresh synthesis).
+state-machines: install
+	$(UV) run --frozen python -m sas_local.booking_flow
+
 clean:
-	rm -rf .venv cdk.out .mypy_cache .ruff_cache
+	rm -rf .venv cdk.out .mypy_cache .ruff_cache mutants

@@ -8,9 +8,11 @@ from aws_cdk import Stack, Tags
 from constructs import Construct
 
 from infra.constructs.api import Api
+from infra.constructs.booking import BookingFlow
 from infra.constructs.compute import Compute
 from infra.constructs.directory import DirectoryImports
 from infra.constructs.editors import grant_client_certificates
+from infra.constructs.exports import grant_exports
 from infra.constructs.layer import CommonLayer
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.queues import Queues
@@ -18,7 +20,8 @@ from infra.constructs.schedules import Schedules
 from infra.constructs.storage import Tables
 from sas_common.capabilities import Capability
 from sas_common.geocoding import BAN, GEOCODER_ENV
-from sas_common.queues import EDITOR_POLLS
+from sas_common.jobs import EXPORT_ELIGIBILITY
+from sas_common.queues import EDITOR_POLLS, REGULATOR_SYNC
 from sas_common.territory import TerritoryConfig
 
 
@@ -58,7 +61,19 @@ class TerritoryStack(Stack):
             self, "Schedules", territory=territory, compute=self.compute, queues=self.queues
         )
         self.consumers = self.queues.add_consumers(self.compute)
-        grant_client_certificates(self, territory, self.consumers[EDITOR_POLLS.logical_name])
+        # Regulator accounts (INT_R02): the booking API queues them (and sends a removal at once), the
+        # regulator sync worker sends them; both call editors, as the poll worker does.
+        booking_api = self.compute.functions[Capability.BOOKING]
+        self.queues.queues[REGULATOR_SYNC.logical_name].grant_send_messages(booking_api)
+        grant_client_certificates(
+            self,
+            territory,
+            self.consumers[EDITOR_POLLS.logical_name],
+            self.consumers[REGULATOR_SYNC.logical_name],
+            booking_api,
+        )
+        # Eligibility: the export job writes the CSV exports under exports/ of the territory's bucket.
+        grant_exports(self.directory.bucket, self.schedules.functions[EXPORT_ELIGIBILITY.name])
         # Every function that geocodes — directory imports, places editors make known — asks the BAN.
         for geocoding in (
             self.directory.function,
@@ -67,6 +82,9 @@ class TerritoryStack(Stack):
             self.consumers[EDITOR_POLLS.logical_name],
         ):
             geocoding.add_environment(GEOCODER_ENV, BAN)
+        self.booking = BookingFlow(
+            self, "Booking", compute=self.compute, log_retention=self.compute.retention
+        )
         self.monitoring = Monitoring(
             self,
             "Monitoring",

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, O
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from sas_common.answers import admitted
+from sas_common.answers import JSON, ErrorAnswer, admitted
 from sas_common.api import FHIR_JSON
 from sas_common.fhir.appointment import AppointmentStatus
 from sas_common.fhir.outcome import IssueType, Severity
@@ -116,4 +116,9 @@ def fhir_answers(
             documented[status]["headers"] = headers
     for status, description in (*admitted(route, ACCESS), *errors.items()):
         documented[status] = {"description": description, "content": {FHIR_JSON: {"model": OperationOutcome}}}
+    # API Gateway's JWT authorizer refuses a missing or bad token itself, before the function: plain JSON.
+    documented[401] = {
+        "description": ACCESS[401],
+        "content": {JSON: {"model": ErrorAnswer}, FHIR_JSON: {"model": OperationOutcome}},
+    }
     return documented

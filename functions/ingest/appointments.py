@@ -10,6 +10,9 @@
 - Malformed FHIR → 400, a rule of the flow broken → 422, both as OperationOutcome. The doctor must be in
   the platform's directory (else 422); that they declared this editor is not required (the record says
   what happened, whatever the declaration). Patient data is never stored.
+- An SOS editor's record (FrAppointmentSASSOS) may name no doctor (any other editor's: 422). It is tied to
+  the association whose slot it is when the platform can tell (its `Slot/<id>`, or the operator's booking);
+  the answer says so, or warns that the record is kept for the editor alone.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from sas_common.fhir.appointment import IDENTIFIER_MAX, parse_appointment
 from sas_common.fhir.outcome import IssueType, OutcomeIssue, Severity, operation_outcome
 from sas_common.fhir.resources import MODELS, read_resource
 from sas_common.observability import logger
-from sas_common.orientations import appointments
+from sas_common.orientations import appointments, rules
 from sas_common.routes import FHIR_APPOINTMENT_CREATE, FHIR_APPOINTMENT_READ, FHIR_APPOINTMENT_UPDATE
 
 router = new_router()
@@ -50,7 +53,24 @@ WRITE_ERRORS = {
 
 
 def _answer(stored: appointments.Stored, message: str) -> Response[str]:
-    outcome = operation_outcome([OutcomeIssue(Severity.INFORMATION, IssueType.INFORMATIONAL, message)])
+    issues = [OutcomeIssue(Severity.INFORMATION, IssueType.INFORMATIONAL, message)]
+    if stored.owner is not None:
+        issues.append(
+            OutcomeIssue(
+                Severity.INFORMATION, IssueType.INFORMATIONAL, f"tied to the SOS association {stored.owner}"
+            )
+        )
+    elif stored.unattached:
+        issues.append(
+            OutcomeIssue(
+                Severity.WARNING,
+                IssueType.NOT_FOUND,
+                "recorded for the editor only: no association's slot of this editor at this start, nor a "
+                "booking of the operator on the platform, ties it to an SOS association",
+                ("Appointment.slot",),
+            )
+        )
+    outcome = operation_outcome(issues)
     status = HTTPStatus.CREATED if stored.created else HTTPStatus.OK
     return fhir_response(status, outcome, {"Location": stored.location})
 
@@ -70,7 +90,7 @@ def _answer(stored: appointments.Stored, message: str) -> Response[str]:
 )
 def create() -> Response[str]:
     editor = calling_editor(router)
-    record = parse_appointment(body_text(router))
+    record = parse_appointment(body_text(router), doctor_required=rules.doctor_required(editor.kind))
     stored = appointments.create(runtime(router), editor.id, record)
     logger.info(
         "appointment record",
@@ -101,7 +121,7 @@ def update(identifier: IdentifierQuery = "") -> Response[str]:
     system, separator, value = identifier.partition("|")
     if not separator or not system or not value:
         raise InvalidInput("the query must name the record: ?identifier=<system>|<value>", field="identifier")
-    record = parse_appointment(body_text(router))
+    record = parse_appointment(body_text(router), doctor_required=rules.doctor_required(editor.kind))
     if (record.identifier.system, record.identifier.value) != (system, value):
         raise InvalidInput(
             "the Appointment's identifier is not the one in the query", field="Appointment.identifier"

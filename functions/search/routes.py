@@ -37,8 +37,8 @@ ORDER = (
 )
 LIMITS = (
     f"Limits: radius_km ≤ {MAX_RADIUS_KM:g}, a window of at most 7 days (default now → now + 48 h; a past "
-    f"`from` starts now), page_size ≤ {MAX_PAGE_SIZE}, at most {MAX_QUERIES} index reads (covering cells × "
-    "days); beyond, 400 naming the parameter."
+    f"`from` starts now), page_size ≤ {MAX_PAGE_SIZE}, at most {MAX_QUERIES} index partitions (covering "
+    "cells × days, each read only as far as the page needs); beyond, 400 naming the parameter."
 )
 
 Text = Annotated[str | None, Query(description="see the route's description")]
@@ -48,6 +48,10 @@ Radius = Annotated[
     str | None,
     Query(description=f"km around the patient, > 0, ≤ {MAX_RADIUS_KM:g} (default {DEFAULT_RADIUS_KM:g})"),
 ]
+
+
+# API Gateway joins a repeated parameter's values with commas; where one value is expected, a repeat is a 422.
+REPEATED = (422, "a parameter that takes one value was given several times: `field` names it")
 
 
 def _params() -> dict[str, str]:
@@ -67,6 +71,7 @@ def _params() -> dict[str, str]:
             "a criterion is missing, malformed or beyond its limit, or the cursor is not this search's: "
             "`field` names the parameter",
         ),
+        REPEATED,
     ),
 )
 def search_slots(
@@ -79,11 +84,12 @@ def search_slots(
     to: Annotated[str | None, Query(description="ISO 8601 instant with offset (default from + 48 h)")] = None,
     specialty: Annotated[str | None, Query(description="a TRE_R38 code (SM54) or the editor's text")] = None,
     consultation_type: Annotated[
-        str | None, Query(description="cabinet, teleconsultation, domicile; several comma-separated")
+        list[str] | None,
+        Query(description="cabinet, teleconsultation, domicile; several: repeated or comma-separated"),
     ] = None,
     walk_in: Annotated[str | None, Query(description="true: without appointment; false: with one")] = None,
     visibility: Annotated[
-        str | None, Query(description="PUBLIC, PRO, SNP, CPTS; several comma-separated")
+        list[str] | None, Query(description="PUBLIC, PRO, SNP, CPTS; several: repeated or comma-separated")
     ] = None,
     treating_doctor: Annotated[
         str | None, Query(description="the patient's doctor's national id: first")
@@ -103,7 +109,10 @@ def search_slots(
     f"within the radius, nearest first (at most {service.EN_SUS_MAX}).",
     tags=TAGS,
     responses=answers(
-        SEARCH_EN_SUS, {200: "the en-sus directory near the patient"}, (400, "`field` names the parameter")
+        SEARCH_EN_SUS,
+        {200: "the en-sus directory near the patient"},
+        (400, "`field` names the parameter"),
+        REPEATED,
     ),
 )
 def search_en_sus(lat: Latitude = None, lon: Longitude = None, radius_km: Radius = None) -> EnSusAnswer:

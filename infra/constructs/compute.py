@@ -113,6 +113,11 @@ class Compute(Construct):
             for capability, spec in FUNCTIONS.items()
         }
 
+    @property
+    def retention(self) -> logs.RetentionDays:
+        """The territory's log retention, as CloudWatch Logs has it."""
+        return self._retention
+
     def code(self, capability: Capability) -> lambda_.Code:
         if capability not in self._code:
             self._code[capability] = function_code(capability)

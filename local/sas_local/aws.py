@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from typing import Any
+from typing import Any, cast
 from unittest import mock
 
 import boto3
@@ -26,6 +26,8 @@ from sas_common.queues import QUEUES, QueueDef
 from sas_common.tables import TABLES, TableDef
 
 REGION = "eu-west-3"
+# The territory's bucket (the stack's directory import bucket): eligibility exports go under `exports/`.
+LOCAL_BUCKET = "sas-local-directory-imports"
 # Step Functions really execute (moto's ASL interpreter), Lambda tasks run in-process, never in Docker.
 MOTO_CONFIG: DefaultConfig = {
     "stepfunctions": {"execute_state_machine": True},
@@ -138,6 +140,9 @@ class LocalAws:
                     TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
                 )
         self._create_queues()
+        boto3.client("s3", region_name=REGION).create_bucket(
+            Bucket=LOCAL_BUCKET, CreateBucketConfiguration=cast(Any, {"LocationConstraint": REGION})
+        )
         return self
 
     def _create_queues(self) -> None:

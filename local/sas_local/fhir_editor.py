@@ -6,10 +6,15 @@ It answers the two searches the platform sends, from a catalogue the caller fill
 - `GET /fhir/Schedule?...actor:Location.organization.identifier=...` (SOS variant, up to 10 SIRETs; a
   site's Schedule may name the doctor on duty, included as a Practitioner),
 honouring the start window and `status=free`; and `POST /fhir/Appointment` (a level-2 booking, "flux 6a"):
-201 with `Location` while the slot is free, 409 with an OperationOutcome once it is gone.
+201 with `Location` while the slot is free, 409 with an OperationOutcome once it is gone; and the regulator
+accounts the platform sends (flow INT_R02): `POST /fhir/Practitioner` (201) and
+`PUT /fhir/Practitioner?identifier=<system>|<value>` (200, or 201 for an identifier it did not know), each
+recorded in `practitioners`.
 
 Faults can be switched on at runtime, for every request or the next `times` ones: `fail_with(503)`,
-`delay(seconds)`, `garbage()` (not FHIR), `wrong_resource_type()`, `broken_references()`. Every request is
+`delay(seconds)`, `garbage()` (not FHIR), `wrong_resource_type()`, `broken_references()`; for bookings only,
+`answer_bookings("201" | "409" | "422" | "503" | "slow")`, also over HTTP for a person trying `make run`:
+`POST /_control/bookings {"answer": "503"}` on the double's port. Every request is
 recorded (`requests`) so a test can assert how the platform batched its searches.
 """
 
@@ -133,6 +138,16 @@ class RecordedRequest:
         return [item.partition("|")[2] for item in listed[0].split(",") if item]
 
 
+@dataclass(frozen=True)
+class ReceivedPractitioner:
+    """A Practitioner the platform sent (flow INT_R02): how, the `identifier` searched for by a PUT, and
+    the resource as sent."""
+
+    method: str
+    identifier: str | None
+    resource: Json
+
+
 @dataclass
 class _Slot:
     slot_id: str
@@ -149,6 +164,12 @@ class _Schedule:
     cpts: FakeCpts | None = None
     association: str | None = None  # SOS sites only
     on_duty: FakeDoctor | None = None  # SOS sites only
+
+
+# `POST /_control/bookings`: how the double answers bookings (`FakeEditor.answer_bookings`).
+CONTROL_PATH = "/_control/bookings"
+BOOKING_ANSWERS = ("201", "409", "422", "503", "slow")
+SLOW_BOOKING_SECONDS = 15.0
 
 
 @dataclass
@@ -195,8 +216,11 @@ class FakeEditor:
         self._slots: dict[str, _Slot] = {}
         self._faults: dict[str, _Fault] = {}
         self._booking_refusal: int | None = None
+        self._booking_failure: int | None = None  # a 5xx or 429 answered to bookings only
+        self._booking_delay = 0.0  # seconds before a booking is answered
         self._requests: list[RecordedRequest] = []
         self.appointments: list[Json] = []
+        self.practitioners: list[ReceivedPractitioner] = []
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -290,8 +314,11 @@ class FakeEditor:
             self._slots.clear()
             self._faults.clear()
             self._booking_refusal = None
+            self._booking_failure = None
+            self._booking_delay = 0.0
             self._requests.clear()
             self.appointments.clear()
+            self.practitioners.clear()
 
     # --- faults -------------------------------------------------------------------------------------
 
@@ -325,6 +352,22 @@ class FakeEditor:
     def accept_bookings(self) -> None:
         with self._lock:
             self._booking_refusal = None
+            self._booking_failure = None
+            self._booking_delay = 0.0
+
+    def answer_bookings(self, mode: str) -> None:
+        """How bookings (only) are answered from now on: `201` (as usual), `409` or `422` (refused), `503`
+        (failing), `slow` (answered after 15 s, beyond any editor's read timeout but the longest)."""
+        self.accept_bookings()
+        with self._lock:
+            if mode in ("409", "422"):
+                self._booking_refusal = int(mode)
+            elif mode == "503":
+                self._booking_failure = 503
+            elif mode == "slow":
+                self._booking_delay = SLOW_BOOKING_SECONDS
+            elif mode != "201":
+                raise ValueError(f"unknown booking answer {mode!r}: one of {', '.join(BOOKING_ANSWERS)}")
 
     def _set_fault(self, name: str, value: Any, times: int | None) -> None:
         with self._lock:
@@ -380,6 +423,24 @@ class FakeEditor:
         params = parse_qs(parts.query, keep_blank_values=True)
         with self._lock:
             self._requests.append(RecordedRequest(method, parts.path, params, body))
+        route = (method, parts.path.rstrip("/"))
+        if route == ("POST", CONTROL_PATH):
+            return self._control(body)
+        faulty = self._faulty()
+        if faulty is not None:
+            return faulty
+        if route == ("GET", "/fhir/Slot"):
+            return self._search(params, PRACTITIONER_SEARCH, self._practitioner_entries)
+        if route == ("GET", "/fhir/Schedule"):
+            return self._search(params, ASSOCIATION_SEARCH, self._association_entries)
+        if route == ("POST", "/fhir/Appointment"):
+            return self._book(body)
+        if route[1] == "/fhir/Practitioner" and method in ("POST", "PUT"):
+            return self._practitioner(method, params, body)
+        return _outcome(404, f"no route {method} {parts.path}", IssueType.NOT_FOUND)
+
+    def _faulty(self) -> EditorAnswer | None:
+        """The answer of the faults switched on, if any (after the delay, if one is)."""
         seconds = self._take("delay")
         if seconds:
             self._stopping.wait(seconds)
@@ -390,14 +451,7 @@ class FakeEditor:
             return EditorAnswer(
                 200, b"<html><body>Service temporarily unavailable</body></html>", "text/html"
             )
-        route = (method, parts.path.rstrip("/"))
-        if route == ("GET", "/fhir/Slot"):
-            return self._search(params, PRACTITIONER_SEARCH, self._practitioner_entries)
-        if route == ("GET", "/fhir/Schedule"):
-            return self._search(params, ASSOCIATION_SEARCH, self._association_entries)
-        if route == ("POST", "/fhir/Appointment"):
-            return self._book(body)
-        return _outcome(404, f"no route {method} {parts.path}", IssueType.NOT_FOUND)
+        return None
 
     # --- searches -----------------------------------------------------------------------------------
 
@@ -544,7 +598,23 @@ class FakeEditor:
 
     # --- bookings (flux 6a) -------------------------------------------------------------------------
 
+    def _control(self, body: bytes) -> EditorAnswer:
+        """`POST /_control/bookings {"answer": "201"|"409"|"422"|"503"|"slow"}`: for a person trying the
+        booking flow on `make run` (a test calls `answer_bookings`)."""
+        try:
+            mode = str(json.loads(body or b"{}").get("answer", ""))
+            self.answer_bookings(mode)
+        except (ValueError, AttributeError) as error:
+            return _json_answer(400, {"error": str(error)[:200]})
+        return _json_answer(200, {"bookings": mode})
+
     def _book(self, body: bytes) -> EditorAnswer:
+        with self._lock:
+            failure, delay = self._booking_failure, self._booking_delay
+        if delay:
+            self._stopping.wait(delay)
+        if failure:
+            return _outcome(failure, f"the editor is failing ({failure})", IssueType.TRANSIENT)
         try:
             appointment = MODELS["Appointment"].model_validate_json(body)
         except (ValueError, KeyError, TypeError) as exc:
@@ -563,3 +633,28 @@ class FakeEditor:
             appointment_id = f"appt-{len(self.appointments)}"
         created = {**json.loads(body), "id": appointment_id}
         return _json_answer(201, created, location=f"{self.base_url}/Appointment/{appointment_id}")
+
+    # --- regulator accounts (INT_R02) ---------------------------------------------------------------
+
+    def _practitioner(self, method: str, params: dict[str, list[str]], body: bytes) -> EditorAnswer:
+        try:
+            MODELS["Practitioner"].model_validate_json(body)
+        except (ValueError, KeyError, TypeError) as exc:
+            return _outcome(400, f"not a valid Practitioner: {exc.__class__.__name__}", IssueType.STRUCTURE)
+        searched = next(iter(params.get("identifier", [])), None)
+        if method == "PUT" and not searched:
+            return _outcome(400, "a conditional update needs ?identifier=", IssueType.REQUIRED)
+        resource = json.loads(body)
+        with self._lock:
+            known = any(_same_identifier(sent, searched) for sent in self.practitioners)
+            self.practitioners.append(ReceivedPractitioner(method, searched, resource))
+        status = 200 if method == "PUT" and known else 201
+        return _json_answer(status, {**resource, "id": f"pra-{len(self.practitioners)}"})
+
+
+def _same_identifier(sent: ReceivedPractitioner, searched: str | None) -> bool:
+    """Whether `sent` carries the `<system>|<value>` identifier a PUT searches for."""
+    return any(
+        f"{identifier.get('system')}|{identifier.get('value')}" == searched
+        for identifier in sent.resource.get("identifier", [])
+    )

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sas_common.capabilities import API_ENTRYPOINT, FUNCTIONS, Capability, FunctionSpec
+from sas_common.capabilities import API_ENTRYPOINT, FUNCTIONS, STEPS_FUNCTIONS, Capability, FunctionSpec
 from sas_common.jobs import JOBS
 from sas_common.queues import QUEUES, QueueDef
 from sas_local.lambdas import LambdaContext
@@ -70,6 +70,9 @@ def platform_functions() -> dict[str, LocalFunction]:
     functions += [
         LocalFunction.of(consumer_function_name(queue), FUNCTIONS[queue.consumer], queue.consumer_entrypoint)
         for queue in QUEUES
+    ]
+    functions += [
+        LocalFunction.of(PREFIX + steps.label, steps.spec, steps.entrypoint) for steps in STEPS_FUNCTIONS
     ]
     return {function.name: function for function in functions}
 

@@ -44,10 +44,24 @@ moto changes under it.
    `name=None`: the execution ARN ends in `:None` and the second nameless StartExecution of a state machine
    fails with ExecutionAlreadyExists. Production code starts executions without a name, so the override
    fills in `str(uuid4())` when no name is given, then calls moto's own `start_execution`.
+
+4. DynamoDB requests atomic, as DynamoDB's are (needed under concurrency).
+   DynamoDB applies each write to an item atomically: a conditional UpdateItem evaluates its condition and
+   writes with no other write in between, which is what the booking's hold relies on (of two regulators
+   taking the last place, exactly one wins). moto's `DynamoDBBackend.update_item` (and `put_item`,
+   `delete_item`, `transact_write_items`) reads the item, evaluates the condition, then changes the item in
+   place, with no lock: when moto runs as a server (`make run`: a thread per request), two conditional
+   updates of one item can both pass their condition (seen: two holds of one slot among 50 concurrent
+   bookings), and a read can see an item half updated. The override runs every request of the DynamoDB
+   backend that reads or writes items under one lock (re-entrant: a transaction calls the others), so each
+   is atomic and isolated, as on AWS. DynamoDB requests of the local platform are short; serialising them
+   costs little. Batch requests stay item by item, as on AWS (moto's BatchWriteItem calls `put_item` and
+   `delete_item` per item).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -59,6 +73,7 @@ from typing import Any
 import moto
 from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.dynamodb.models import DynamoDBBackend
 from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
@@ -76,6 +91,18 @@ _lock = threading.Lock()
 _original_invoke: Callable[..., str | bytes | None] | None = None
 _original_start_execution: Callable[..., Execution] | None = None
 _deepcopy_added = False
+# The DynamoDB backend's requests that read or write items (adaptation 4), and their originals.
+ATOMIC_DYNAMODB = (
+    "put_item",
+    "update_item",
+    "delete_item",
+    "transact_write_items",
+    "get_item",
+    "query",
+    "scan",
+)
+_dynamodb_lock = threading.RLock()
+_original_dynamodb: dict[str, Callable[..., Any]] = {}
 
 
 def check_moto_version() -> bool:
@@ -105,6 +132,9 @@ def install() -> None:
         if "__deepcopy__" not in vars(Execution):
             Execution.__deepcopy__ = _execution_deepcopy  # type: ignore[attr-defined]
             _deepcopy_added = True
+        for name in ATOMIC_DYNAMODB:
+            _original_dynamodb[name] = getattr(DynamoDBBackend, name)
+            setattr(DynamoDBBackend, name, _atomic(_original_dynamodb[name]))
 
 
 def uninstall() -> None:
@@ -121,6 +151,9 @@ def uninstall() -> None:
         if _deepcopy_added:
             del Execution.__deepcopy__  # type: ignore[attr-defined]
             _deepcopy_added = False
+        for name, original in _original_dynamodb.items():
+            setattr(DynamoDBBackend, name, original)
+        _original_dynamodb.clear()
 
 
 def installed() -> bool:
@@ -223,3 +256,16 @@ def _start_execution(
     return original_start_execution()(
         self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
     )
+
+
+# --- 4. Atomic DynamoDB requests ----------------------------------------------------------------------------
+
+
+def _atomic(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def atomic(*args: Any, **kwargs: Any) -> Any:
+        with _dynamodb_lock:
+            return method(*args, **kwargs)
+
+    atomic.__sas_atomic__ = True  # type: ignore[attr-defined]
+    return atomic

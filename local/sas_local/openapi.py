@@ -51,18 +51,26 @@ def registered_route_keys(routers: tuple[Router, ...]) -> set[str]:
 
 
 def build_document() -> dict[str, Any]:
+    """The whole API's document, from one resolver including every capability's routers. Including a
+    router points its request state (`router.context`, `current_event`) at the including resolver: each
+    router is given back its own function's resolver afterwards, so that building the document in a
+    process that serves requests (the tests, `make run` in-process) leaves those requests their context."""
+    routers = [router for capability in Capability for router in capability_routers(capability)]
+    serving = [getattr(router, "api_resolver", None) for router in routers]
     app = APIGatewayHttpResolver(enable_validation=True)
-    for capability in Capability:
-        for router in capability_routers(capability):
+    try:
+        for router in routers:
             app.include_router(router)
-    document: dict[str, Any] = json.loads(
-        app.get_openapi_json_schema(
+        text = app.get_openapi_json_schema(
             title=TITLE,
             version=VERSION,
             description=DESCRIPTION,
             security_schemes={SECURITY_SCHEME: HTTPBearer(bearerFormat="JWT")},
         )
-    )
+    finally:
+        for router, resolver in zip(routers, serving, strict=True):
+            router.api_resolver = resolver
+    document: dict[str, Any] = json.loads(text)
     for route in ROUTES:
         operation = document.get("paths", {}).get(route.path, {}).get(route.method.lower())
         if operation is not None:

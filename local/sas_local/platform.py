@@ -20,10 +20,10 @@ from sas_common.jobs import POLL_EDITORS, Job, schedules
 from sas_common.observability import logger
 from sas_common.queues import QUEUES
 from sas_common.runtime import Runtime
-from sas_common.settings import function_environment
+from sas_common.settings import EXPORT_BUCKET_ENV, function_environment
 from sas_common.territory import TerritoryConfig, load_territory, territory_path
-from sas_local import moto_adaptations
-from sas_local.aws import LocalAws
+from sas_local import booking_flow, moto_adaptations
+from sas_local.aws import LOCAL_BUCKET, LocalAws
 from sas_local.event_sources import EventSourceLoop, LocalEventSource
 from sas_local.functions import InProcessFunctions, Invoker, platform_functions
 from sas_local.gateway import HttpRequest, HttpResponse, LocalGateway
@@ -41,6 +41,7 @@ LOCAL_ENVIRONMENT = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": os.environ.get("SAS_LOG_LEVEL", "WARNING"),
     "POWERTOOLS_METRICS_DISABLED": "true",
+    EXPORT_BUCKET_ENV: LOCAL_BUCKET,  # the stack sets it on the export job only
 }
 
 
@@ -165,6 +166,7 @@ class LocalPlatform:
             self.territory.environment_json(), self.aws.table_names, self.aws.queue_urls
         )
         environment.update(LOCAL_ENVIRONMENT)
+        environment.update(booking_flow.provision())
         for name, value in environment.items():
             self._saved_environment.setdefault(name, os.environ.get(name))
             os.environ[name] = value

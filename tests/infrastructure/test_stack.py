@@ -31,22 +31,29 @@ from infra.constructs.layer import (
     runtime_requirements,
 )
 from infra.stack import TerritoryStack
-from sas_common.capabilities import FUNCTIONS, Capability
+from sas_common.capabilities import BOOKING_STEPS, FUNCTIONS, STEPS_FUNCTIONS, Capability
 from sas_common.directory.bucket import IMPORT_PREFIX, SUMMARY_PREFIX
 from sas_common.ingest.report import BREAKER_OPEN
 from sas_common.jobs import JOBS, POLL_EDITORS, Schedule, schedules
-from sas_common.queues import EDITOR_POLLS, QUEUES, QueueDef
+from sas_common.queues import EDITOR_POLLS, QUEUES, REGULATOR_SYNC, QueueDef
 from sas_common.routes import ROUTES, Route
 from sas_common.settings import METRICS_NAMESPACE, SERVICE_NAME, TERRITORY_ENV
 from sas_common.tables import TABLES, TableDef
 from sas_common.territory import CustomDomain, TerritoryConfig, TerritoryConfigError
+from sas_local import booking_flow
 from sas_local.aws import create_table_request
 
 pytestmark = pytest.mark.cdk
 
 # Functions besides one per capability and one per job: the directory import (infra/constructs/directory.py)
 # and the consumer of each queue (infra/constructs/queues.py).
-OTHER_FUNCTIONS = ("directory-import", "poll-worker")
+# And each state machine's steps function (infra/constructs/booking.py).
+OTHER_FUNCTIONS = (
+    "directory-import",
+    "poll-worker",
+    "regulator-sync-worker",
+    *(steps.label for steps in STEPS_FUNCTIONS),
+)
 
 # No stack is bundled: the layer is not built (its bundling is tested on its own, below).
 NO_BUNDLING: dict[str, Any] = {"aws:cdk:bundling-stacks": []}
@@ -209,7 +216,8 @@ def test_functions_read_and_write_every_table_and_index_by_name(demo: Synth) -> 
 
 def test_log_groups_have_the_territory_retention(demo: Synth, with_domain: Synth) -> None:
     demo_groups = demo.resources("AWS::Logs::LogGroup").values()
-    assert len(demo_groups) == len(FUNCTIONS) + len(JOBS) + len(OTHER_FUNCTIONS) + 1  # + API access logs
+    # + the API's access logs and the booking state machine's
+    assert len(demo_groups) == len(FUNCTIONS) + len(JOBS) + len(OTHER_FUNCTIONS) + 2
     assert {group["Properties"]["RetentionInDays"] for group in demo_groups} == {90}
     # 100 days is not a CloudWatch period: the next longer one is kept.
     domain_groups = with_domain.resources("AWS::Logs::LogGroup").values()
@@ -433,21 +441,31 @@ def test_queue_with_dead_letters_from_its_definition(demo: Synth, queue: QueueDe
     )
 
 
-def test_only_the_poll_dispatcher_sends_to_the_poll_queue(demo: Synth) -> None:
-    sending = [
-        policy_id
-        for policy_id, policy in demo.resources("AWS::IAM::Policy").items()
-        if '"sqs:SendMessage"' in json.dumps(policy["Properties"]["PolicyDocument"])
-    ]
-    [role] = demo.resources("AWS::IAM::Policy")[sending[0]]["Properties"]["Roles"]
-    dispatcher = demo.resources("AWS::Lambda::Function")[
-        demo.function_id(FUNCTIONS[POLL_EDITORS.capability].handler(POLL_EDITORS.entrypoint))
-    ]
-    assert len(sending) == 1
-    assert dispatcher["Properties"]["Role"]["Fn::GetAtt"][0] == role["Ref"]
+def role_of(synth: Synth, handler: str) -> str:
+    function = synth.resources("AWS::Lambda::Function")[synth.function_id(handler)]
+    return str(function["Properties"]["Role"]["Fn::GetAtt"][0])
 
 
-def test_only_the_poll_worker_reads_the_editors_client_certificates(demo: Synth, with_domain: Synth) -> None:
+def test_each_queue_is_sent_to_by_its_producer_only(demo: Synth) -> None:
+    """The poll dispatcher fills the poll queue; the booking API the regulator sync queue (INT_R02)."""
+    queue_ids = {logical_id(demo, queue): name for name, queue in demo.stack.queues.queues.items()}
+    sending = sorted(
+        (queue_ids[statement["Resource"]["Fn::GetAtt"][0]], role["Ref"])
+        for policy in demo.resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "sqs:SendMessage" in json.dumps(statement["Action"])
+        for role in policy["Properties"]["Roles"]
+    )
+    dispatcher = role_of(demo, FUNCTIONS[POLL_EDITORS.capability].handler(POLL_EDITORS.entrypoint))
+    assert sending == [
+        (EDITOR_POLLS.logical_name, dispatcher),
+        (REGULATOR_SYNC.logical_name, role_of(demo, FUNCTIONS[Capability.BOOKING].handler())),
+    ]
+
+
+def test_only_the_functions_calling_editors_read_their_client_certificates(
+    demo: Synth, with_domain: Synth
+) -> None:
     def readers(synth: Synth) -> list[str]:
         return [
             role["Ref"]
@@ -457,10 +475,12 @@ def test_only_the_poll_worker_reads_the_editors_client_certificates(demo: Synth,
         ]
 
     assert readers(demo) == []  # no editor of the demo territory has a certificate
-    worker = with_domain.resources("AWS::Lambda::Function")[
-        with_domain.function_id(FUNCTIONS[EDITOR_POLLS.consumer].handler(EDITOR_POLLS.consumer_entrypoint))
+    callers = [
+        FUNCTIONS[EDITOR_POLLS.consumer].handler(EDITOR_POLLS.consumer_entrypoint),  # polls
+        FUNCTIONS[REGULATOR_SYNC.consumer].handler(REGULATOR_SYNC.consumer_entrypoint),  # sends accounts
+        FUNCTIONS[Capability.BOOKING].handler(),  # sends a removal at once
     ]
-    assert readers(with_domain) == [worker["Properties"]["Role"]["Fn::GetAtt"][0]]
+    assert sorted(readers(with_domain)) == sorted(role_of(with_domain, handler) for handler in callers)
     assert ":secret:sas/editors/demo-editor-??????" in json.dumps(with_domain.resources("AWS::IAM::Policy"))
 
 
@@ -729,3 +749,47 @@ def test_layer_local_bundling_installs_wheels_and_copies_sas_common(tmp_path: Pa
     assert (copied / "territory.py").is_file()
     assert not list(target.rglob("__pycache__"))
     assert not list(target.rglob("*.pyc"))
+
+
+# --- the booking flow ---------------------------------------------------------------------------------------
+
+
+def test_the_local_booking_state_machine_is_the_synthesised_one(demo: Synth) -> None:
+    """`make run` and the tests run local/sas_local/booking_flow.asl.json: it must be what deploys
+    (`make state-machines` rewrites it)."""
+    assert booking_flow.definition_from(demo.template.to_json()) == booking_flow.definition()
+
+
+def _policy_actions(synth: Synth, role_id: str) -> set[str]:
+    actions: set[str] = set()
+    for policy in synth.resources("AWS::IAM::Policy").values():
+        if {"Ref": role_id} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            found = statement["Action"]
+            actions.update([found] if isinstance(found, str) else found)
+    return actions
+
+
+def test_only_the_api_seals_and_only_the_steps_open_a_patients_contact(demo: Synth) -> None:
+    functions = demo.resources("AWS::Lambda::Function")
+    api = functions[demo.function_id(FUNCTIONS[Capability.BOOKING].handler())]
+    steps = functions[demo.function_id(BOOKING_STEPS.spec.handler(BOOKING_STEPS.entrypoint))]
+    api_actions = _policy_actions(demo, api["Properties"]["Role"]["Fn::GetAtt"][0])
+    steps_actions = _policy_actions(demo, steps["Properties"]["Role"]["Fn::GetAtt"][0])
+    assert {a for a in api_actions if a.startswith("kms:")} == {"kms:Encrypt"}
+    assert {a for a in steps_actions if a.startswith("kms:")} == {"kms:Decrypt"}
+    assert {"states:StartExecution", "states:SendTaskSuccess"} <= api_actions
+    assert "states:SendTaskSuccess" in steps_actions
+    for name, function in functions.items():
+        if function not in (api, steps):
+            role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+            assert not {a for a in _policy_actions(demo, role) if a.startswith(("kms:", "states:"))}, name
+
+
+def test_the_booking_state_machine_logs_no_execution_data(demo: Synth) -> None:
+    [machine] = demo.resources("AWS::StepFunctions::StateMachine").values()
+    properties = machine["Properties"]
+    assert properties["StateMachineType"] == "STANDARD"
+    assert properties["LoggingConfiguration"]["IncludeExecutionData"] is False
+    assert properties["TracingConfiguration"] == {"Enabled": True}

@@ -254,3 +254,37 @@ def test_an_unknown_route_is_a_404_outcome(editor: FakeEditor) -> None:
 
     assert response.status_code == 404
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize(("mode", "status"), [("409", 409), ("422", 422), ("503", 503), ("201", 201)])
+def test_bookings_are_answered_on_demand_over_http_and_searches_are_not(
+    editor: FakeEditor, mode: str, status: int
+) -> None:
+    [slot_id] = editor.add_practitioner_slots(DOCTORS[0], [at(1)], PLACE)
+    control = editor.base_url.removesuffix("/fhir") + "/_control/bookings"
+
+    switched = httpx.post(control, json={"answer": mode})
+    booked = httpx.post(f"{editor.base_url}/Appointment", json=booking(slot_id))
+
+    assert (switched.status_code, switched.json()) == (200, {"bookings": mode})
+    assert booked.status_code == status
+    assert poll(editor, DOCTORS[:1]).status_code == 200
+    assert len(editor.appointments) == (1 if status == 201 else 0)
+
+
+def test_a_slow_booking_answer_waits(editor: FakeEditor, monkeypatch: pytest.MonkeyPatch) -> None:
+    [slot_id] = editor.add_practitioner_slots(DOCTORS[0], [at(1)], PLACE)
+    monkeypatch.setattr("sas_local.fhir_editor.SLOW_BOOKING_SECONDS", 0.5)
+    editor.answer_bookings("slow")
+
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{editor.base_url}/Appointment", json=booking(slot_id), timeout=0.2)
+
+
+def test_an_unknown_booking_answer_is_refused(editor: FakeEditor) -> None:
+    control = editor.base_url.removesuffix("/fhir") + "/_control/bookings"
+
+    refused = httpx.post(control, json={"answer": "418"})
+
+    assert refused.status_code == 400
+    assert "unknown booking answer" in refused.json()["error"]

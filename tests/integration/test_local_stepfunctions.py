@@ -7,9 +7,11 @@ local platform already runs moto, a fresh moto). Guard tests at the end fail whe
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import json
+import threading
 import time
 import uuid
 import warnings
@@ -29,6 +31,8 @@ from aws_cdk.assertions import Template
 from moto import mock_aws
 from moto.awslambda.utils import get_backend
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend
 from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
 
@@ -354,3 +358,83 @@ PASS_DEFINITION = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "
 def _status(client: Any, execution_arn: str) -> str | None:
     status: str = client.describe_execution(executionArn=execution_arn)["status"]
     return None if status == "RUNNING" else status
+
+
+# --- 4. atomic DynamoDB requests ----------------------------------------------------------------------------
+
+
+def _winners(threads: int) -> int:
+    """`threads` conditional updates of one new item at the same instant (`attribute_not_exists`): how
+    many passed their condition. DynamoDB: exactly one."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    table = f"race-{uuid.uuid4().hex[:8]}"
+    client.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    barrier = threading.Barrier(threads)
+    won: list[int] = []
+
+    def take(n: int) -> None:
+        barrier.wait()
+        try:
+            client.update_item(
+                TableName=table,
+                Key={"pk": {"S": "slot"}},
+                UpdateExpression="SET holder = :n",
+                ConditionExpression="attribute_not_exists(holder)",
+                ExpressionAttributeValues={":n": {"N": str(n)}},
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return
+        won.append(n)
+
+    runners = [threading.Thread(target=take, args=(n,)) for n in range(threads)]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join()
+    return len(won)
+
+
+@pytest.fixture
+def slow_conditions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's condition check made to wait for a second request's (1 s at most): moto reads the item, then
+    parses and evaluates the condition, so two requests that meet there have both read it before either
+    writes — what a race does, every time rather than by chance. A request alone there (moto's requests
+    made atomic) waits its second, breaks the barrier, and every later one goes straight through."""
+    original = dynamodb_models.create_condition_expression_parser  # type: ignore[attr-defined]
+    meeting = threading.Barrier(2, timeout=1.0)
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meeting.wait()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(dynamodb_models, "create_condition_expression_parser", slow)
+
+
+def test_concurrent_conditional_updates_all_pass_in_moto_without_the_adaptation(
+    aws: None, slow_conditions: None
+) -> None:
+    moto_adaptations.uninstall()
+    try:
+        assert _winners(20) > 1  # what moto does on its own: the race DynamoDB does not have
+    finally:
+        moto_adaptations.install()
+
+
+def test_with_the_adaptation_one_conditional_update_wins(aws: None, slow_conditions: None) -> None:
+    moto_adaptations.install()
+
+    assert [_winners(20) for _ in range(3)] == [1, 1, 1]
+
+
+def test_the_dynamodb_requests_made_atomic_are_motos(aws: None) -> None:
+    moto_adaptations.install()
+    for name in moto_adaptations.ATOMIC_DYNAMODB:
+        method = getattr(DynamoDBBackend, name)
+        assert getattr(method, "__sas_atomic__", False), name
+        assert callable(method.__wrapped__)

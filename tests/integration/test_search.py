@@ -367,6 +367,48 @@ def test_pages_follow_each_other_without_overlap(client: Client, rt: Runtime, sp
     assert seen == everything
 
 
+def test_pages_follow_each_other_inside_a_partition_read_in_several_queries(
+    client: Client, rt: Runtime, spot: Position
+) -> None:
+    """More slots in a cell's day than a search's first read of it takes, its earliest ones held, and
+    teleconsultations among them: the search reads it Query after Query; pages of 7 still give exactly what
+    a page of 100 gives, in the documented order."""
+    near, far = doctor(rt, at(spot, 0.5)), doctor(rt, at(spot, 6.0))
+    declare(rt, near, DEMO_EDITOR)
+    declare(rt, far, DEMO_EDITOR)
+    push(
+        client,
+        DEMO_EDITOR,
+        editor_slots(near, at(spot, 0.5), [start_in(2 + n / 12) for n in range(48)], tag=f"a{near}"),
+        editor_slots(
+            far,
+            at(spot, 6.0),
+            [start_in(1 + n / 12) for n in range(12)],
+            tag=f"b{far}",
+            consultation=("AMB", "VR"),
+        ),
+    )
+    table = rt.aws.dynamodb.Table(rt.settings.table_name(SLOTS))
+    now = datetime.now(UTC)
+    for item in rt.slots.window_items(DEMO_EDITOR, near, now, now + timedelta(days=1))[:20]:  # the earliest
+        table.update_item(
+            Key={"pk": item["pk"], "sk": item["sk"]},
+            UpdateExpression="SET #b = :n",
+            ExpressionAttributeNames={"#b": BOOKED},
+            ExpressionAttributeValues={":n": 1},
+        )
+    one_page = mine(search(client, spot, page_size="100")["results"], near, far)
+    assert [r["effecteur"]["national_id"] for r in one_page] == [near] * 28 + [far] * 12  # band 0, then 1
+    seen: list[str] = []
+    answer = search(client, spot, page_size="7")
+    while True:
+        seen += [r["slot_id"] for r in mine(answer["results"], near, far)]
+        if answer["cursor"] is None:
+            break
+        answer = search(client, spot, page_size="7", cursor=answer["cursor"])
+    assert seen == [r["slot_id"] for r in one_page]
+
+
 def test_a_tampered_or_foreign_cursor_is_refused(client: Client, rt: Runtime, spot: Position) -> None:
     national_id = doctor(rt, at(spot, 0.5))
     declare(rt, national_id, DEMO_EDITOR)

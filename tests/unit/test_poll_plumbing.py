@@ -12,7 +12,14 @@ import pytest
 from sas_common.capabilities import FUNCTIONS
 from sas_common.ingest.poll import BatchSummary, batch_size
 from sas_common.ingest.report import BREAKER_OPEN, batch_metrics, report_batch, report_dispatch
-from sas_common.jobs import EXPIRE_SLOTS, JOBS, MATERIALISE_AGENDA, POLL_EDITORS, schedules
+from sas_common.jobs import (
+    EXPIRE_SLOTS,
+    EXPORT_ELIGIBILITY,
+    JOBS,
+    MATERIALISE_AGENDA,
+    POLL_EDITORS,
+    schedules,
+)
 from sas_common.queues import QUEUES
 from sas_common.settings import METRICS_NAMESPACE, SERVICE_NAME
 from sas_common.territory import EditorConfig, EditorKind, load_territory, territory_path
@@ -43,6 +50,7 @@ def test_one_schedule_per_job_and_one_poll_schedule_per_editor_on_its_cadence() 
     assert set(timetable) == {
         EXPIRE_SLOTS.name,
         MATERIALISE_AGENDA.name,
+        EXPORT_ELIGIBILITY.name,
         "poll-editors-fast",
         "poll-editors-sos",
     }

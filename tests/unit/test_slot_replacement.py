@@ -63,6 +63,15 @@ def item(key: str, **attributes: Any) -> dict[str, Any]:
             id="booking state is not content",
         ),
         pytest.param(
+            {"a": item("a", **{BOOKED: 1, "hold_b-1": "held"}), "b": item("b", **{BOOKED: 0})},
+            {},
+            [],
+            ["b"],
+            [],
+            Replacement(deleted=1),
+            id="gone but held or booked: kept",
+        ),
+        pytest.param(
             {"a": item("a"), "b": item("b", x=1), "c": item("c")},
             {"b": item("b", x=2), "c": item("c"), "d": item("d")},
             ["d"],

@@ -54,6 +54,12 @@ ACCESS: dict[int, str] = {
     "allow this action",
 }
 TOO_LARGE = "the body exceeds the territory's size limit"
+# What a route with path parameters answers to one that names nothing or is not of its form (the resolver,
+# `sas_common.api`); a route gives its own description where it says more.
+PATH_PARAMETERS: dict[int, str] = {
+    404: "a path parameter names nothing stored here (`field` names it)",
+    422: "a path parameter is not of its form: `field` names it",
+}
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 # The usual meaning of an error status on these routes; a route gives its own where it says more.
@@ -97,6 +103,8 @@ def admitted(route: Route, access: Mapping[int, str] = ACCESS) -> Iterable[tuple
         yield from access.items()
     if route.method in BODY_METHODS:
         yield 413, TOO_LARGE
+    if route.parameters:
+        yield from PATH_PARAMETERS.items()
 
 
 def _described(error: DocumentedError) -> tuple[int, str]:

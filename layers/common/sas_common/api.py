@@ -83,6 +83,8 @@ def _validation_error(exc: RequestValidationError) -> Response[Any]:
         reason = first.get("ctx", {}).get("error", "invalid JSON")
         return json_error(InvalidInput(f"the body is not valid JSON: {reason}"))
     message = f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
+    if first.get("type") == "string_type" and tuple(first.get("loc", ()))[:1] == ("query",):
+        message = f"{field}: given several times, it takes one value"  # a repeat is a list of values
     return Response(
         status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
         content_type="application/json",
@@ -95,6 +97,18 @@ def _validation_error(exc: RequestValidationError) -> Response[Any]:
             ],
         },
     )
+
+
+def _unrouted(event: Mapping[str, Any]) -> Response[Any]:
+    """A request API Gateway routed that the resolver does not match: a path parameter with a character
+    powertools' routes refuse (no id has one) — it names nothing, 404 naming it; else no such route."""
+    key = str(event.get("routeKey", ""))
+    parameters: Mapping[str, str] = event.get("pathParameters") or {}
+    error = NotFound(f"no route {key}")
+    if key in ROUTES_BY_KEY and parameters:
+        name, value = next(iter(parameters.items()))
+        error = NotFound(f"{name}: {value[:40]!r} names nothing here", field=name)
+    return fhir_error(error) if _is_fhir(key) else json_error(error)
 
 
 def admit(
@@ -136,6 +150,9 @@ def resolve_target(
     if route.owner is Owner.STRUCTURE:
         structures = frozenset({str(path.get("structure_id", ""))})
         authorize(caller, route.action_required, Target(structure_ids=structures))
+        return None
+    if route.owner is Owner.REGULATOR:  # a regulator's own data: the path's id is the caller's subject
+        authorize(caller, route.action_required, Target(national_id=str(path.get("regulator_id", ""))))
         return None
     authorize(caller, route.action_required, Target(editor_id=caller.editor_id))
     editor = rt.territory.editor(caller.editor_id or "")
@@ -185,7 +202,7 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
 
     @app.not_found
     def _not_found(_exc: Exception) -> Response[Any]:
-        return json_error(NotFound(f"no route {app.current_event.http_method} {app.current_event.path}"))
+        return _unrouted(app.current_event.raw_event)
 
     return app
 

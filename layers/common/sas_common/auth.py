@@ -40,6 +40,9 @@ class Action(StrEnum):
     IMPORT_DIRECTORY = "import_directory"
     SEARCH = "search"
     BOOK = "book"
+    READ_ORIENTATIONS = "read_orientations"  # the territory's orientations (regulators' dashboard)
+    READ_EFFECTEUR_ORIENTATIONS = "read_effecteur_orientations"  # the orientations towards an effecteur
+    MARK_ORIENTATION_DONE = "mark_orientation_done"  # the consultation took place
     READ_ELIGIBILITY = "read_eligibility"
     EDITOR_PUSH = "editor_push"
     READ_PARTICIPATION = "read_participation"
@@ -48,6 +51,13 @@ class Action(StrEnum):
     EDIT_REGULATOR_INFO = "edit_regulator_info"
     REQUEST_DELEGATE = "request_delegate"
     APPROVE_DELEGATE = "approve_delegate"
+    MANAGE_REGULATORS = "manage_regulators"  # regulator accounts, sent to level-2 editors (INT_R02)
+    # eligibility
+    READ_STRUCTURE_ELIGIBILITY = "read_structure_eligibility"  # a structure's indicator 8
+    EXPORT_ELIGIBILITY = "export_eligibility"  # the territory's CSV exports
+    LOG_SHIFTS = "log_shifts"  # a liberal regulator's own shifts: log, delete
+    READ_SHIFTS = "read_shifts"  # a regulator's shifts and month statement
+    READ_REGULATION_STATEMENT = "read_regulation_statement"  # an association's regulators' month
 
 
 class Scope(StrEnum):
@@ -94,6 +104,18 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.IMPORT_DIRECTORY: {R.TERRITORY_ADMIN: Scope.TERRITORY},
     Action.SEARCH: {R.REGULATOR: Scope.TERRITORY},
     Action.BOOK: {R.REGULATOR: Scope.TERRITORY},
+    Action.READ_ORIENTATIONS: {R.REGULATOR: Scope.TERRITORY, R.TERRITORY_ADMIN: Scope.TERRITORY},
+    Action.READ_EFFECTEUR_ORIENTATIONS: {
+        R.EFFECTEUR: Scope.OWN,
+        R.DELEGATE: Scope.PRINCIPAL,
+        R.STRUCTURE_MANAGER: Scope.STRUCTURE,
+        R.TERRITORY_ADMIN: Scope.TERRITORY,
+    },
+    Action.MARK_ORIENTATION_DONE: {
+        R.EFFECTEUR: Scope.OWN,
+        R.DELEGATE: Scope.PRINCIPAL,
+        R.STRUCTURE_MANAGER: Scope.STRUCTURE,
+    },
     Action.READ_ELIGIBILITY: {R.EFFECTEUR: Scope.OWN, R.TERRITORY_ADMIN: Scope.TERRITORY},
     Action.EDITOR_PUSH: {R.EDITOR: Scope.SELF_EDITOR},
     Action.READ_PARTICIPATION: {
@@ -110,6 +132,7 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.EDIT_REGULATOR_INFO: {R.EFFECTEUR: Scope.OWN, R.TERRITORY_ADMIN: Scope.TERRITORY},
     Action.REQUEST_DELEGATE: {R.EFFECTEUR: Scope.OWN, R.TERRITORY_ADMIN: Scope.TERRITORY},
     Action.APPROVE_DELEGATE: {R.TERRITORY_ADMIN: Scope.TERRITORY},
+    Action.MANAGE_REGULATORS: {R.TERRITORY_ADMIN: Scope.TERRITORY},
 }
 
 
@@ -177,3 +200,24 @@ def authorize(principal: Principal, action: Action, target: Target) -> None:
     }[scope]
     if not allowed:
         raise Forbidden(f"role '{principal.role}' may not {action.value.replace('_', ' ')} for this resource")
+
+
+# --- eligibility -------------------------------------------------------------------------------------------
+# An effecteur's eligibility (`READ_ELIGIBILITY`, above: the effecteur and admins; not delegates, who edit the
+# agenda only). A regulator's own shifts: the target's `national_id` is the regulator id the path names,
+# which `OWN` compares with the token's subject.
+POLICY.update(
+    {
+        Action.READ_STRUCTURE_ELIGIBILITY: {
+            R.STRUCTURE_MANAGER: Scope.STRUCTURE,
+            R.TERRITORY_ADMIN: Scope.TERRITORY,
+        },
+        Action.EXPORT_ELIGIBILITY: {R.TERRITORY_ADMIN: Scope.TERRITORY},
+        Action.LOG_SHIFTS: {R.REGULATOR: Scope.OWN},
+        Action.READ_SHIFTS: {R.REGULATOR: Scope.OWN, R.TERRITORY_ADMIN: Scope.TERRITORY},
+        Action.READ_REGULATION_STATEMENT: {
+            R.STRUCTURE_MANAGER: Scope.STRUCTURE,
+            R.TERRITORY_ADMIN: Scope.TERRITORY,
+        },
+    }
+)

@@ -52,6 +52,27 @@ FUNCTIONS: dict[Capability, FunctionSpec] = {
         FunctionSpec(
             Capability.AGENDA, "effecteurs: directory, participation, manual agenda", timeout_seconds=29
         ),
-        FunctionSpec(Capability.ELIGIBILITY, "avenant 9 indicators"),
+        # Eligibility: one full vCPU (1,769 MB) — an export is bound by botocore's CPU per request — and the
+        # time its job needs for a territory's quarter (the HTTP API cuts its requests at 29 s anyway).
+        FunctionSpec(
+            Capability.ELIGIBILITY,
+            "avenant 9: indicators, regulators' shifts, exports",
+            memory_mb=1769,
+            timeout_seconds=300,
+        ),
     )
 }
+
+
+@dataclass(frozen=True)
+class StepsFunction:
+    """A state machine's task function: a capability's code at another entry point (infra/constructs/)."""
+
+    label: str
+    spec: FunctionSpec
+    entrypoint: str
+
+
+# The booking flow's steps (infra/constructs/booking.py; sas_common.booking.service.run_step).
+BOOKING_STEPS = StepsFunction("booking-steps", FUNCTIONS[Capability.BOOKING], "booking_steps_handler")
+STEPS_FUNCTIONS: tuple[StepsFunction, ...] = (BOOKING_STEPS,)

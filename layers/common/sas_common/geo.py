@@ -24,9 +24,14 @@ def cell_of(position: Position) -> str:
 
 def distance_km(a: Position, b: Position) -> float:
     """Great-circle distance (haversine)."""
-    dlat = radians(b.lat - a.lat)
-    dlon = radians(b.lon - a.lon)
-    h = sin(dlat / 2) ** 2 + cos(radians(a.lat)) * cos(radians(b.lat)) * sin(dlon / 2) ** 2
+    return haversine_km(a.lat, a.lon, b.lat, b.lon)
+
+
+def haversine_km(lat: float, lon: float, other_lat: float, other_lon: float) -> float:
+    """`distance_km` of two points given by their coordinates (search computes thousands)."""
+    dlat = radians(other_lat - lat)
+    dlon = radians(other_lon - lon)
+    h = sin(dlat / 2) ** 2 + cos(radians(lat)) * cos(radians(other_lat)) * sin(dlon / 2) ** 2
     return 2 * EARTH_RADIUS_KM * asin(sqrt(h))
 
 
@@ -43,6 +48,23 @@ def covering_cells(center: Position, radius_km: float) -> list[str]:
     rings = ceil(radius_km / _RING_STEP_KM) + 1
     touched = [cell for cell in h3.grid_disk(origin, rings) if _cell_distance_km(center, cell) <= radius_km]
     return sorted(touched, key=lambda cell: (cell != origin, _centre_distance_km(center, cell), cell))
+
+
+# How much `_cell_distance_km` (a flat projection around the point) may exceed the great-circle distance to
+# a position filed under the cell, taken off it by `cell_floor_km` (tests/unit/test_search_rules.py).
+_FLOOR_MARGIN = 0.03
+_FLOOR_MARGIN_KM = 0.1
+
+
+def cell_floor_km(point: Position, cell: str) -> float:
+    """A distance that no position filed under `cell` is nearer to the point than (0 for the point's own
+    cell): search skips the cells whose every place is in a farther distance band than its page needs."""
+    return max(0.0, _cell_distance_km(point, cell) * (1 - _FLOOR_MARGIN) - _FLOOR_MARGIN_KM)
+
+
+def radius_floor_km(radius_km: float) -> float:
+    """A distance that no position outside the cells `covering_cells` gives for this radius is nearer than."""
+    return max(0.0, radius_km * (1 - _FLOOR_MARGIN) - _FLOOR_MARGIN_KM)
 
 
 def _centre_distance_km(point: Position, cell: str) -> float:

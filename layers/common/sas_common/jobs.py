@@ -77,3 +77,19 @@ def schedules(territory: TerritoryConfig) -> list[Schedule]:
         else:
             timetable.append(Schedule(job, job.name, job.every_minutes))
     return timetable
+
+
+# --- eligibility: the exports the health insurance needs -------------------------------------------------
+# Every 30 minutes, it writes the latest closed periods unless already written (territory time): the
+# quarter's effecteurs once the quarter and its last ISO week are over, the month's regulators' shifts once
+# the month is over, to the territory's bucket (`exports/`, sas_common.stores.exports). An event naming a
+# period (`{"quarter": "2025-Q1"}` or `{"month": "2025-03"}`) writes that one again, now.
+EXPORT_ELIGIBILITY = Job(
+    name="export-eligibility",
+    capability=Capability.ELIGIBILITY,
+    entrypoint="export_eligibility_handler",
+    every_minutes=30,
+    description="at each quarter's and month's end, write the eligibility exports (effecteurs' indicators "
+    "8 and 9, regulators' shifts) as CSV to the territory's bucket",
+)
+JOBS[EXPORT_ELIGIBILITY.name] = EXPORT_ELIGIBILITY

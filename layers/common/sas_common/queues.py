@@ -50,4 +50,15 @@ EDITOR_POLLS = QueueDef(
     consumer_entrypoint="poll_worker_handler",
 )
 
-QUEUES: tuple[QueueDef, ...] = (EDITOR_POLLS,)
+# One message per (regulator account version, level-2 editor) to send (flow INT_R02): filled when an account
+# is saved (and when sending a removal at once failed in a way a retry may fix), drained by the booking
+# capability's `regulator_sync_worker_handler`. An editor's 5xx, 429 or timeout fails the message: it comes
+# back after the visibility timeout, and goes to the dead letters after `max_receive_count` receives.
+REGULATOR_SYNC = QueueDef(
+    logical_name="regulator_sync",
+    purpose="one message per regulator account version to send to a level-2 editor (INT_R02)",
+    consumer=Capability.BOOKING,
+    consumer_entrypoint="regulator_sync_worker_handler",
+)
+
+QUEUES: tuple[QueueDef, ...] = (EDITOR_POLLS, REGULATOR_SYNC)

@@ -35,6 +35,7 @@ class Owner(StrEnum):
     EFFECTEUR = "effecteur"  # {national_id}
     STRUCTURE = "structure"  # {structure_id}
     EDITOR = "editor"  # the calling editor itself
+    REGULATOR = "regulator"  # {regulator_id}: a regulator, themself (eligibility)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,11 @@ class Route:
     def resolver_path(self) -> str:
         """The same path in the powertools resolver's syntax (`<national_id>`)."""
         return _PARAM.sub(r"<\1>", self.path)
+
+    @property
+    def parameters(self) -> list[str]:
+        """Its path parameters' names, in order."""
+        return _PARAM.findall(self.path)
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -240,6 +246,50 @@ SEARCH_EN_SUS = Route(
     "participating effecteurs accepting extra patients near a patient (en-sus directory)",
 )
 
+BOOKING = Capability.BOOKING
+BOOKING_CREATE = Route(
+    "POST",
+    "/bookings",
+    BOOKING,
+    A.BOOK,
+    "book a slot: at its level-2 editor, or held while the regulator phones",
+    body=Body.JSON,
+)
+BOOKING_GET = Route("GET", "/bookings/{booking_id}", BOOKING, A.BOOK, "a booking and its outcome")
+BOOKING_CONFIRM = Route(
+    "POST",
+    "/bookings/{booking_id}/confirm",
+    BOOKING,
+    A.BOOK,
+    "the doctor accepted the patient on the phone: the slot is booked",
+)
+BOOKING_CANCEL = Route(
+    "POST",
+    "/bookings/{booking_id}/cancel",
+    BOOKING,
+    A.BOOK,
+    "the phone booking did not happen: the slot is given back",
+)
+ORIENTATIONS_LIST = Route(
+    "GET", "/orientations", BOOKING, A.READ_ORIENTATIONS, "the territory's orientations, without patient data"
+)
+EFFECTEUR_ORIENTATIONS = Route(
+    "GET",
+    f"{EFF}/orientations",
+    BOOKING,
+    A.READ_EFFECTEUR_ORIENTATIONS,
+    "the orientations towards an effecteur",
+    owner=Owner.EFFECTEUR,
+)
+ORIENTATION_DONE = Route(
+    "POST",
+    f"{EFF}/orientations/{{orientation_id}}/done",
+    BOOKING,
+    A.MARK_ORIENTATION_DONE,
+    "mark that the consultation of an orientation took place",
+    owner=Owner.EFFECTEUR,
+)
+
 ROUTES: tuple[Route, ...] = (
     HEALTH,
     OPENAPI,
@@ -264,6 +314,13 @@ ROUTES: tuple[Route, ...] = (
     FHIR_APPOINTMENT_READ,
     SEARCH_SLOTS,
     SEARCH_EN_SUS,
+    BOOKING_CREATE,
+    BOOKING_GET,
+    BOOKING_CONFIRM,
+    BOOKING_CANCEL,
+    ORIENTATIONS_LIST,
+    EFFECTEUR_ORIENTATIONS,
+    ORIENTATION_DONE,
 )
 ROUTES_BY_KEY: dict[str, Route] = {route.key: route for route in ROUTES}
 
@@ -276,3 +333,107 @@ def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
             if found:
                 return route, found.groupdict()
     return None
+
+
+# --- eligibility (avenant 9: indicators 8 and 9, liberal regulators' hours, exports) --------------------
+ELIGIBILITY = Capability.ELIGIBILITY
+REG = "/regulators/{regulator_id}"
+EFFECTEUR_ELIGIBILITY = Route(
+    "GET",
+    f"{EFF}/eligibility",
+    ELIGIBILITY,
+    A.READ_ELIGIBILITY,
+    "avenant 9: indicator 8 (hours per week) for the year so far and indicator 9 for a quarter",
+    owner=Owner.EFFECTEUR,
+)
+STRUCTURE_ELIGIBILITY = Route(
+    "GET",
+    "/structures/{structure_id}/eligibility",
+    ELIGIBILITY,
+    A.READ_STRUCTURE_ELIGIBILITY,
+    "avenant 9: a structure's indicator 8 (2 h × ETP or general practitioners, each week)",
+    owner=Owner.STRUCTURE,
+)
+ELIGIBILITY_EXPORT_EFFECTEURS = Route(
+    "GET",
+    "/eligibility/exports/effecteurs",
+    ELIGIBILITY,
+    A.EXPORT_ELIGIBILITY,
+    "CSV: the territory's effecteurs for a quarter (indicator 8 verdict, indicator 9 count, band, amount)",
+)
+ELIGIBILITY_EXPORT_REGULATION = Route(
+    "GET",
+    "/eligibility/exports/regulation",
+    ELIGIBILITY,
+    A.EXPORT_ELIGIBILITY,
+    "CSV: the territory's liberal regulators' shifts of a month, each with its paid minutes and amount",
+)
+SHIFT_LOG = Route(
+    "POST",
+    f"{REG}/shifts",
+    ELIGIBILITY,
+    A.LOG_SHIFTS,
+    "a liberal regulator logs a shift of the month in progress",
+    body=Body.JSON,
+    owner=Owner.REGULATOR,
+)
+SHIFTS_GET = Route(
+    "GET",
+    f"{REG}/shifts",
+    ELIGIBILITY,
+    A.READ_SHIFTS,
+    "a regulator's shifts of a month and what they are paid",
+    owner=Owner.REGULATOR,
+)
+SHIFT_DELETE = Route(
+    "DELETE",
+    f"{REG}/shifts/{{shift_id}}",
+    ELIGIBILITY,
+    A.LOG_SHIFTS,
+    "delete a shift of the month in progress",
+    owner=Owner.REGULATOR,
+)
+REGULATION_STATEMENT = Route(
+    "GET",
+    "/structures/{structure_id}/regulation",
+    ELIGIBILITY,
+    A.READ_REGULATION_STATEMENT,
+    "an association's monthly statement of its liberal regulators' hours",
+    owner=Owner.STRUCTURE,
+)
+ELIGIBILITY_ROUTES = (
+    EFFECTEUR_ELIGIBILITY,
+    STRUCTURE_ELIGIBILITY,
+    ELIGIBILITY_EXPORT_EFFECTEURS,
+    ELIGIBILITY_EXPORT_REGULATION,
+    SHIFT_LOG,
+    SHIFTS_GET,
+    SHIFT_DELETE,
+    REGULATION_STATEMENT,
+)
+ROUTES = (*ROUTES, *ELIGIBILITY_ROUTES)
+ROUTES_BY_KEY.update({route.key: route for route in ELIGIBILITY_ROUTES})
+
+# --- regulator accounts, sent to level-2 editors (flow INT_R02) ------------------------------------------
+# The account `REG` names, managed by the territory's admins (sas_common.regulators).
+REGULATOR_PUT = Route(
+    "PUT",
+    REG,
+    BOOKING,
+    A.MANAGE_REGULATORS,
+    "create or change a regulator account (a new version, sent to every level-2 editor)",
+    body=Body.JSON,
+)
+REGULATOR_GET = Route(
+    "GET", REG, BOOKING, A.MANAGE_REGULATORS, "a regulator account and each level-2 editor's sync state"
+)
+REGULATOR_DELETE = Route(
+    "DELETE",
+    REG,
+    BOOKING,
+    A.MANAGE_REGULATORS,
+    "remove a regulator account (sent at once to every level-2 editor as an inactive Practitioner)",
+)
+REGULATOR_ROUTES = (REGULATOR_PUT, REGULATOR_GET, REGULATOR_DELETE)
+ROUTES = (*ROUTES, *REGULATOR_ROUTES)
+ROUTES_BY_KEY.update({route.key: route for route in REGULATOR_ROUTES})

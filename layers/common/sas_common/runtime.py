@@ -15,18 +15,31 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from sas_common.settings import Settings
-from sas_common.tables import EFFECTEURS, ORIENTATIONS, PARTICIPATIONS, PLATFORM_STATE, SLOTS
+from sas_common.tables import (
+    EFFECTEURS,
+    IDEMPOTENCY,
+    ORIENTATIONS,
+    PARTICIPATIONS,
+    PLATFORM_STATE,
+    SLOTS,
+)
 
 if TYPE_CHECKING:
     from sas_common.geocoding import CachedGeocoder
     from sas_common.stores.clients import AwsClients
     from sas_common.stores.effecteurs import EffecteurStore
+    from sas_common.stores.exports import ExportBucket
+    from sas_common.stores.idempotency import IdempotencyStore
     from sas_common.stores.import_bucket import ImportBucket
     from sas_common.stores.orientations import OrientationStore
     from sas_common.stores.participations import ParticipationStore
     from sas_common.stores.platform_state import PlatformStateStore
     from sas_common.stores.queues import QueueSender
+    from sas_common.stores.regulation import RegulationStore
+    from sas_common.stores.regulators import RegulatorStore
+    from sas_common.stores.sealer import ContactSealer
     from sas_common.stores.slots import SlotStore
+    from sas_common.stores.workflows import WorkflowStore
     from sas_common.territory import TerritoryConfig
 
 # Stores and clients are imported when first used (below): boto3 alone takes a good part of a cold start,
@@ -102,3 +115,47 @@ class Runtime:
         from sas_common.geocoding import geocoder_from_environment
 
         return geocoder_from_environment()
+
+    @cached_property
+    def workflows(self) -> WorkflowStore:
+        from sas_common.stores.workflows import WorkflowStore
+
+        return WorkflowStore(self.aws, self.settings.booking_state_machine)
+
+    @cached_property
+    def sealer(self) -> ContactSealer:
+        from sas_common.stores.sealer import ContactSealer
+
+        return ContactSealer(self.aws, self.settings.patient_contact_key)
+
+    @cached_property
+    def idempotency(self) -> IdempotencyStore:
+        from sas_common.stores.idempotency import IdempotencyStore
+
+        return IdempotencyStore(self.aws, self.settings.table_name(IDEMPOTENCY))
+
+    # --- eligibility --------------------------------------------------------------------------------------
+
+    @cached_property
+    def regulation(self) -> RegulationStore:
+        from sas_common.stores.regulation import RegulationStore
+        from sas_common.tables import REGULATION
+
+        return RegulationStore(self.aws, self.settings.table_name(REGULATION))
+
+    @cached_property
+    def exports(self) -> ExportBucket:
+        """The territory's bucket, `exports/` (the export job's function only has it: `SAS_EXPORT_BUCKET`)."""
+        from sas_common.stores.exports import ExportBucket
+
+        return ExportBucket(self.aws, self.settings.export_bucket)
+
+    # --- regulator accounts sent to level-2 editors (INT_R02) ----------------------------------------------
+
+    @cached_property
+    def regulators(self) -> RegulatorStore:
+        """Regulator accounts and their editors' sync states (the `regulation` table)."""
+        from sas_common.stores.regulators import RegulatorStore
+        from sas_common.tables import REGULATION
+
+        return RegulatorStore(self.aws, self.settings.table_name(REGULATION))

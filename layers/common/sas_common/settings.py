@@ -14,6 +14,9 @@ from sas_common.territory import TerritoryConfig, parse_territory
 
 # The territory file's content, as the stack (or the local runtime) passes it to every function.
 TERRITORY_ENV = "SAS_TERRITORY"
+BOOKING_STATE_MACHINE_ENV = "SAS_BOOKING_STATE_MACHINE"
+PATIENT_CONTACT_KEY_ENV = "SAS_PATIENT_CONTACT_KEY"
+EXPORT_BUCKET_ENV = "SAS_EXPORT_BUCKET"  # eligibility exports (Settings.export_bucket)
 # Powertools' service name and metrics namespace: every metric carries the dimension `service`.
 SERVICE_NAME = "sas-platform"
 METRICS_NAMESPACE = "SASPlatform"
@@ -29,6 +32,12 @@ class Settings(BaseSettings):
     territory_json: str = Field(validation_alias=TERRITORY_ENV)
     # "aws" in a deployed stack, "local" under the local runtime (only changes what is logged).
     stage: str = "aws"
+    # The booking flow's state machine (the booking API function only) and the territory's KMS key that
+    # seals patients' contact details (the functions that seal or open them only).
+    booking_state_machine: str | None = None
+    patient_contact_key: str | None = None
+    # The territory's bucket the eligibility exports are written to (the export job's function only).
+    export_bucket: str | None = None
 
     @cached_property
     def territory(self) -> TerritoryConfig:

@@ -124,6 +124,7 @@ PARTICIPATIONS = TableDef(
 #   BOOKING#<booking_id> / META | EVENT#<at>
 #   APPT#<editor_id>#<identifier_hash> / META | STATUS#<at>
 #   LINK#<editor_id>#<national_id>#<start> / META     a booking and the editor's record of it (links)
+BOOKING_PREFIX = "BOOKING#"
 ORIENTATIONS = TableDef(
     logical_name="orientations",
     purpose="bookings, phone-callback outcomes and editor appointment records, with history",
@@ -132,6 +133,9 @@ ORIENTATIONS = TableDef(
         IndexDef("by_regulator", partition_key="regulator_pk", sort_key="at_sk"),
         # Patterns 12 and 14: orientations and appointment records by effecteur and period.
         IndexDef("by_effecteur", partition_key="effecteur_pk", sort_key="at_sk"),
+        # Pattern 12: the territory's orientations by period (`DAY#<UTC date of the start>`: a day's are
+        # a few thousand at most), for the regulators' dashboard.
+        IndexDef("by_day", partition_key="day_pk", sort_key="at_sk"),
     ),
     ttl_attribute="ttl",
 )
@@ -162,3 +166,30 @@ IDEMPOTENCY = TableDef(
 )
 
 TABLES: tuple[TableDef, ...] = (EFFECTEURS, SLOTS, PARTICIPATIONS, ORIENTATIONS, PLATFORM_STATE, IDEMPOTENCY)
+
+
+# --- eligibility: liberal regulators' shifts (pattern 18) --------------------------------------------------
+# Regulators' logged shifts and the monthly statements built from them (sas_common.stores.regulation).
+#   REG#<regulator id> / SHIFT#<start UTC>           a shift: start, end, association (one per start)
+#   REG#<regulator id> / MONTH#<YYYY-MM>             the regulator's month version: every shift written
+#                                                    bumps the versions of the months it was checked
+#                                                    against, in the same transaction (overlap check)
+# Regulator accounts sent to level-2 editors, flow INT_R02 (sas_common.stores.regulators, pattern 21); one
+# Query `begins_with(sk, ACCOUNT)` reads an account with its editors' states:
+#   REG#<regulator id> / ACCOUNT                     the account: identifiers, name, e-mail, active, removed,
+#                                                    `version` (+1 on every save or removal, conditional)
+#   REG#<regulator id> / ACCOUNT#SYNC#<editor id>    a level-2 editor's state of the account: the `version`
+#                                                    it is for, pending | synced | failed, attempts, whether
+#                                                    the editor knows the account (POST, then PUT)
+REGULATION = TableDef(
+    logical_name="regulation",
+    purpose="liberal regulators' shifts and their monthly statements",
+    indexes=(
+        # Pattern 18: a month's shifts of the territory (the export), and an association's
+        # (`reg_month_sk` begins with `<association id>#`): `reg_month = MONTH#<YYYY-MM>` (local month of
+        # the shift's start), `reg_month_sk = <association id>#<regulator id>#<start UTC>`.
+        IndexDef("by_month", partition_key="reg_month", sort_key="reg_month_sk"),
+    ),
+)
+
+TABLES = (*TABLES, REGULATION)

@@ -81,6 +81,8 @@ class TerritoryConfig(_Strict):
     alarm_email: str | None = None
     log_retention_days: Annotated[int, Field(ge=1)] = 90
     max_request_body_bytes: Annotated[int, Field(ge=1024, le=6 * 1024 * 1024)] = 6 * 1024 * 1024
+    # How long a phone booking holds its slot while the regulator calls the doctor (then it expires).
+    phone_confirmation_minutes: Annotated[int, Field(ge=1, le=120)] = 15
 
     @field_validator("timezone")
     @classmethod
@@ -99,6 +101,10 @@ class TerritoryConfig(_Strict):
         if duplicates:
             raise ValueError(f"duplicate editor id(s): {', '.join(duplicates)}")
         return editors
+
+    @property
+    def phone_confirmation_seconds(self) -> int:
+        return 60 * self.phone_confirmation_minutes
 
     @property
     def zone(self) -> ZoneInfo:

@@ -50,14 +50,17 @@ class AppointmentRecord:
     end: datetime | None
     created: datetime | None  # aware; a date-only `created` is not kept
     operator: Identifier | None  # the regulator who booked (national id, or SAS technical id)
-    national_id: str  # the doctor's
+    national_id: str | None  # the doctor's; None only when the doctor is not required (an SOS record)
     editor_id: str | None = None  # Appointment.id on the editor's side
     slot_references: tuple[str, ...] = ()  # Appointment.slot, to match the platform's own booking
 
 
-def parse_appointment(appointment_json: dict[str, Any] | bytes | str) -> AppointmentRecord:
+def parse_appointment(
+    appointment_json: dict[str, Any] | bytes | str, *, doctor_required: bool = True
+) -> AppointmentRecord:
     """Raises NotFhir (not a FHIR resource), InvalidAppointment (malformed: 400) or RejectedAppointment
-    (well-formed but unusable in this flow: 422), each with the reason."""
+    (well-formed but unusable in this flow: 422), each with the reason. Without `doctor_required` (an SOS
+    editor's record, profile FrAppointmentSASSOS), a record naming no doctor has `national_id` None."""
     raw = load_json(appointment_json)
     if raw["resourceType"] != "Appointment":
         raise InvalidAppointment(f"expected an Appointment, got a {str(raw['resourceType'])[:64]}")
@@ -95,7 +98,7 @@ def parse_appointment(appointment_json: dict[str, Any] | bytes | str) -> Appoint
         end=end,
         created=created,
         operator=_operator(appointment),
-        national_id=_doctor(appointment),
+        national_id=_doctor(appointment, required=doctor_required),
         editor_id=appointment.id,
         slot_references=tuple(slot.reference for slot in appointment.slot or () if slot.reference),
     )
@@ -166,7 +169,7 @@ def _names_a_person(participant: Any, contained_persons: set[str]) -> bool:
     return actor.get("type") in _PERSON_TYPES
 
 
-def _doctor(appointment: Resource) -> str:
+def _doctor(appointment: Resource, *, required: bool) -> str | None:
     candidates = [
         participant.actor.identifier
         for participant in appointment.participant or ()
@@ -178,6 +181,8 @@ def _doctor(appointment: Resource) -> str:
         if identifier.value and identifier.system in (NATIONAL_ID_SYSTEM, None)
     }
     doctors: set[str] = {value for value in found if is_national_id(value)}
+    if not doctors and not required:
+        return None
     if not doctors:
         shown = f" ({', '.join(sorted(found))} is not 8 + RPPS nor 0 + ADELI)" if found else ""
         raise RejectedAppointment(

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from sas_common.effecteurs.model import Place
+from sas_common.eligibility.evidence import record_editor_evidence
 from sas_common.fhir.codes import siret_idnst, siret_of
 from sas_common.fhir.model import EditorSlot, MappingResult, PractitionerName, Rejection, RejectionCode
 from sas_common.geocoding import Geocoder
@@ -193,6 +194,7 @@ def apply_answer(
     result: MappingResult,
     *,
     geocoder: Geocoder | None = None,
+    seen_at: datetime | None = None,
 ) -> ApplySummary:
     """Apply an editor's answer about `asked` over [window_start, window_end): national ids, or for an SOS
     editor association SIRETs.
@@ -200,7 +202,8 @@ def apply_answer(
     The mapping's own rejections are kept; a slot of an effecteur not asked, not in the directory, or who
     did not declare this editor is rejected (an association not asked, or that did not list this editor);
     a slot starting outside the window too. Every owner asked who is known then gets exactly the editor's
-    accepted slots in the window (none: their slots go).
+    accepted slots in the window (none: their slots go). The owners that got slots are recorded as having
+    this editor's slots visible in the ISO week of `seen_at` (default now): indicator 8's evidence.
     """
     owners = {key: _read_owner(rt, editor, key) for key in dict.fromkeys(asked)}
     taken, rejected = select_slots(editor, result, owners, window_start, window_end)
@@ -225,6 +228,8 @@ def apply_answer(
             placed(converted, resolution.placement(editor.id, owner.pk, slot.place))
         )
     summary.replaced = rt.slots.replace_owners(editor.id, window_start, window_end, wanted)
+    seen = {owner.pk: len(wanted[owner.owner_id]) for owner in owners.values() if wanted.get(owner.owner_id)}
+    record_editor_evidence(rt, editor.id, seen, seen_at or datetime.now(UTC))
     return summary
 
 

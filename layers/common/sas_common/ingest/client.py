@@ -28,6 +28,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from sas_common.territory import EditorConfig
 
 ACCEPT = "application/json+fhir"  # as the guide writes it (docs/interop.md)
+FHIR_JSON = "application/fhir+json"
 MAX_RETRIES = 2
 BACKOFF_BASE_SECONDS = 0.2
 BACKOFF_MAX_SECONDS = 2.0
@@ -149,3 +150,12 @@ def fetch_bundle(
     finally:
         if own:
             http.close()
+
+
+def post_resource(
+    editor: EditorConfig, url: str, resource: dict[str, object], transport: httpx.BaseTransport | None = None
+) -> httpx.Response:
+    """One POST of a FHIR resource to the editor, with its timeouts and client certificate; no retry here
+    (the booking's state machine retries). httpx's errors propagate (timeouts, connection errors)."""
+    with make_client(editor, transport) as http:
+        return http.post(url, json=resource, headers={"Content-Type": FHIR_JSON})

@@ -11,6 +11,13 @@ A record is linked to the platform's booking of the same slot (editor, doctor, s
 whichever first, the record's META carries `booking_id`, and keeps it through updates. The pair is what
 indicator 9 and the dashboards deduplicate on (pattern 14): a booking and the editor's record of it count
 once.
+
+An SOS editor's record may name no doctor (the handler parses it so, `rules.doctor_required`). An SOS
+editor's record is tied to the association (`3` + SIRET) whose slot it is: the slot it references, looked
+for among the associations that listed the editor (one BatchGetItem), else the operator's booking on the
+platform of one of the editor's association slots at that start (one Query). The record then keeps
+`owner` and sits in the association's `by_effecteur` partition, and meets the platform's booking on
+(editor, association, start). When nothing ties it, it is recorded for the editor alone (`unattached`).
 """
 
 from __future__ import annotations
@@ -25,11 +32,15 @@ from sas_common.errors import Conflict, StaleWrite
 from sas_common.fhir.appointment import AppointmentRecord, Identifier
 from sas_common.fhir.errors import RejectedAppointment
 from sas_common.identifiers import NATIONAL_ID_SYSTEM
+from sas_common.orientations import rules
+from sas_common.search.service import owner_pk
+from sas_common.territory import EditorKind
 
 if TYPE_CHECKING:
     from sas_common.runtime import Runtime
 
 LOCATION_PREFIX = "/fhir/Appointment/"
+PARTICIPATION_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 
 
 def appointment_id(identifier: Identifier) -> str:
@@ -50,6 +61,8 @@ class Stored:
     changed: bool  # something was written
     version: int
     status: str
+    owner: str | None = None  # the SOS association the record is tied to
+    unattached: bool = False  # tied to no one but its editor (no association found, no doctor named)
 
 
 def _text(moment: datetime | None) -> str | None:
@@ -99,15 +112,21 @@ def as_fhir(item: dict[str, Any]) -> dict[str, Any]:
         "meta": {"versionId": str(item["version"]), "lastUpdated": item["updated_at"]},
         "identifier": [{key: value for key, value in identifier.items() if value}],
         "status": item["status"],
-        "participant": [
-            {
-                "actor": {"identifier": {"system": NATIONAL_ID_SYSTEM, "value": item["national_id"]}},
-                "status": "accepted",
-            }
-        ],
+        "participant": [_participant(item)],
     }
     resource.update({name: item[name] for name in ("start", "end", "created") if item.get(name)})
     return resource
+
+
+def _participant(item: dict[str, Any]) -> dict[str, Any]:
+    """The doctor, or for an SOS record naming none the participant its profile has (type ADM)."""
+    status = rules.participant_status(str(item["status"]))
+    if item.get("national_id"):
+        return {
+            "actor": {"identifier": {"system": NATIONAL_ID_SYSTEM, "value": item["national_id"]}},
+            "status": status,
+        }
+    return {"type": [{"coding": [{"system": PARTICIPATION_TYPE_SYSTEM, "code": "ADM"}]}], "status": status}
 
 
 def history(rt: Runtime, editor_id: str, identifier: Identifier) -> list[dict[str, Any]]:
@@ -137,8 +156,8 @@ def upsert(rt: Runtime, editor_id: str, record: AppointmentRecord, now: datetime
 
 def _require_known_doctor(rt: Runtime, record: AppointmentRecord) -> None:
     """The doctor must be in the platform's directory (that they declared this editor is not required:
-    the record says what happened, whatever the declaration)."""
-    if not rt.effecteurs.exists(record.national_id):
+    the record says what happened, whatever the declaration); an SOS record may name none."""
+    if record.national_id is not None and not rt.effecteurs.exists(record.national_id):
         raise RejectedAppointment(
             f"the doctor {record.national_id} is not in the platform's directory",
             field="Appointment.participant",
@@ -164,10 +183,60 @@ def _link(rt: Runtime, item: dict[str, Any]) -> None:
         return
     start = datetime.fromisoformat(str(item["start"]))
     editor_id, record_id = str(item["editor_id"]), str(item["appointment_id"])
-    booking_id = rt.orientations.record_stored(editor_id, str(item["national_id"]), start, record_id)
-    if booking_id is not None:
-        rt.orientations.set_record_booking(editor_id, record_id, booking_id)
-        item["booking_id"] = booking_id
+    for owner in rules.link_owners(item):
+        booking_id = rt.orientations.record_stored(editor_id, owner, start, record_id)
+        if booking_id is not None:
+            rt.orientations.set_record_booking(editor_id, record_id, booking_id)
+            rt.orientations.set_booking_record(booking_id, record_id)
+            item["booking_id"] = booking_id
+            return
+
+
+def _ownership(
+    rt: Runtime, editor_id: str, record: AppointmentRecord, existing: dict[str, Any] | None
+) -> dict[str, str]:
+    """The association an SOS editor's record belongs to, kept once found (`owner` and its `by_effecteur`
+    partition); nothing for other editors' records, nor when none is found."""
+    owner = str(existing["owner"]) if existing and existing.get("owner") else None
+    if owner is None and _is_sos(rt, editor_id):
+        owner = association_of(rt, editor_id, record)
+    return {"owner": owner, "effecteur_pk": owner_pk(owner)} if owner else {}
+
+
+def _is_sos(rt: Runtime, editor_id: str) -> bool:
+    editor = rt.territory.editor(editor_id)
+    return editor is not None and editor.kind is EditorKind.SOS
+
+
+def association_of(rt: Runtime, editor_id: str, record: AppointmentRecord) -> str | None:
+    """The association (`3` + SIRET) whose slot an SOS editor's record is, if the platform can tell: the
+    slot it references, else the operator's booking at its start; None otherwise."""
+    if record.start is None:
+        return None
+    return _by_slot(rt, editor_id, record, record.start) or _by_operator_booking(
+        rt, editor_id, record, record.start
+    )
+
+
+def _by_slot(rt: Runtime, editor_id: str, record: AppointmentRecord, start: datetime) -> str | None:
+    """The owner of the referenced slot among the associations that listed this editor (the only owners
+    of an SOS editor's slots): their keys at the record's start, read together."""
+    slot_ids = rules.editor_slot_ids(record.slot_references)
+    if not slot_ids:
+        return None
+    owners = rules.associations(rt.participations.owners_showing(editor_id))
+    keys = rules.slot_keys(editor_id, owners, slot_ids, start)
+    return rules.the_one(rt.slots.owners_found(keys)) if keys else None
+
+
+def _by_operator_booking(
+    rt: Runtime, editor_id: str, record: AppointmentRecord, start: datetime
+) -> str | None:
+    """The association whose slot of this editor the operator booked on the platform for that start."""
+    if record.operator is None:
+        return None
+    bookings = rt.orientations.regulator_bookings_at(record.operator.value, start)
+    return rules.booked_association(bookings, editor_id)
 
 
 _CONTENT_NAMES = (
@@ -207,6 +276,7 @@ def _write(
     }
     if existing is not None and existing.get("booking_id"):
         meta["booking_id"] = existing["booking_id"]  # the link outlives the record's changes
+    meta.update(_ownership(rt, editor_id, record, existing))
     at = _text(record.start) or (rt.orientations.record_at(existing) if existing else now)
     try:
         written = rt.orientations.write_record(editor_id, record_id, meta, previous=existing, at=at, now=now)
@@ -228,4 +298,6 @@ def _stored(item: dict[str, Any], *, created: bool, changed: bool) -> Stored:
         changed=changed,
         version=int(item["version"]),
         status=str(item["status"]),
+        owner=str(item["owner"]) if item.get("owner") else None,
+        unattached=rules.unattached(item),
     )

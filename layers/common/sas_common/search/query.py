@@ -2,8 +2,8 @@
 checked: every problem is a 400 naming the parameter and, for a limit, the limit.
 
 Limits (docs/contract.md): radius ≤ 100 km, window ≤ 7 days and not over before it starts, page ≤ 100
-results, and at most `MAX_QUERIES` index Queries (covering cells × local days): a 100 km radius over 7 days
-is 29 cells × 8 days = 232 Queries.
+results, and at most `MAX_QUERIES` index partitions (covering cells × local days): a 100 km radius over 7
+days is 29 cells × 8 days = 232 (each read in at most `search.merge.MAX_READS` Queries).
 """
 
 from __future__ import annotations

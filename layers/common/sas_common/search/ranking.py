@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from sas_common.agenda.unavailability import Unavailability
 from sas_common.effecteurs.model import Place, Position
-from sas_common.geo import distance_km
+from sas_common.geo import distance_km, haversine_km
 from sas_common.geocoding.codes import department_of_postal_code
 from sas_common.participation.rules import Declaration, StructureDeclaration, polled_editors, shown_editors
 from sas_common.search.query import SlotQuery
@@ -72,8 +72,9 @@ def candidate(slot: IndexedSlot, query: SlotQuery, now: datetime) -> Candidate |
     if not matches(slot, query):
         return None
     in_person = bool(IN_PERSON_VALUES & slot.consultation_types)
+    center = query.area.center
     distance = (
-        distance_km(query.area.center, Position.model_construct(lat=slot.lat, lon=slot.lon))
+        haversine_km(center.lat, center.lon, slot.lat, slot.lon)
         if slot.lat is not None and slot.lon is not None
         else None
     )
@@ -134,10 +135,15 @@ def tie_break(slot_key: str, search_day: date) -> int:
     return zlib.crc32(f"{slot_key}|{search_day.isoformat()}".encode())
 
 
-def order_key(found: Candidate, query: SlotQuery, search_day: date) -> tuple[int, int, datetime, int]:
+def order_key(
+    found: Candidate, query: SlotQuery, search_day: date
+) -> tuple[int, int, datetime, int, str, str]:
+    """Group, distance band, start, tie-break — and, should two checksums be equal, the slot's key: the order
+    is total, so that every page of a search sees the same order however its slots were read."""
     kind = group(found, query)
     distance_band = 0 if found.teleconsultation_only else band(found.distance_km)
-    return (kind, distance_band, found.slot.start, tie_break(f"{found.slot.pk}|{found.slot.sk}", search_day))
+    slot = found.slot
+    return (kind, distance_band, slot.start, tie_break(f"{slot.pk}|{slot.sk}", search_day), slot.pk, slot.sk)
 
 
 def ordered(candidates: list[Candidate], query: SlotQuery, search_day: date) -> list[Candidate]:

@@ -1,9 +1,12 @@
 """The regulator's search (patterns 1–3): slots near a patient, in order, page by page; the en-sus directory.
 
 A search costs, whatever the table's size:
-1. one round of index Queries, all at the same time: one per covering cell × local day (`by_cell_day`), and
-   one per local day for teleconsultation slots, found anywhere in the territory (`by_tele_day`) — at
-   most `MAX_QUERIES`;
+1. index Queries over its partitions: one per covering cell × local day (`by_cell_day`), and one per local
+   day for teleconsultation slots, found anywhere in the territory (`by_tele_day`) — at most
+   `MAX_QUERIES` partitions. A first round reads those of the first hours, both indexes at the same time,
+   a few more slots of each than the page wants; later rounds, if any, only the partitions that could still
+   reach the page (`sas_common.search.merge`): at most `merge.MAX_READS` Queries and
+   `merge.PARTITION_LIMIT` slots a partition;
 2. per chunk of `CHUNK` ordered candidates, one BatchGetItem of their owners' profiles, places and
    unavailability (`effecteurs`) and one of their current declarations (`participations`) — a page reads
    at most `MAX_CHUNKS` chunks, so a page's reads stay bounded even when many candidates are hidden.
@@ -13,7 +16,7 @@ The ordering and hiding rules are `sas_common.search.ranking`'s.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -25,18 +28,14 @@ from sas_common.fhir.codes import siret_of
 from sas_common.geo import covering_cells, distance_km
 from sas_common.participation.rules import Declaration, StructureDeclaration, accepts_extra_patients
 from sas_common.participation.versions import Saved
-from sas_common.search import cursor, ranking
+from sas_common.search import cursor, merge, ranking
 from sas_common.search.query import MAX_QUERIES, Area, SlotQuery, criteria_text, read_slot_query
-from sas_common.slots.model import ConsultationType, IndexedSlot, Slot
+from sas_common.slots.model import ConsultationType, Slot
 from sas_common.tables import effecteur_pk, structure_pk
 
 if TYPE_CHECKING:
     from sas_common.runtime import Runtime
 
-# The earliest slots read of each index partition: a dense city's cell holds thousands a day, and reading
-# them all would make a search's cost grow with the table. The order is exact over what is read; a page
-# deep into a dense cell-day (beyond its earliest `PARTITION_LIMIT`) is computed from those.
-PARTITION_LIMIT = 300
 CHUNK = 25  # candidates whose owners are read together (4 keys each: ≤ 100, one BatchGetItem)
 MAX_CHUNKS = 8
 EN_SUS_BELOW = 5  # a first page with fewer results than this also lists the en-sus directory
@@ -113,7 +112,8 @@ def partitions(query: SlotQuery, zone: dt.tzinfo) -> tuple[list[str], list[str]]
     count = len(cells) * len(days) + (len(days) if tele else 0)
     if count > MAX_QUERIES:
         raise InvalidInput(
-            f"this search needs {count} index reads, at most {MAX_QUERIES}: narrow radius_km or the window",
+            f"this search needs {count} index partitions, at most {MAX_QUERIES}: narrow radius_km or the "
+            "window",
             field="radius_km",
         )
     by_cell = [f"{cell}#{day}" for cell in cells for day in days]
@@ -129,40 +129,31 @@ def search_slots(rt: Runtime, params: Mapping[str, str], now: datetime) -> SlotP
     query = read_slot_query(params, start.now)
     zone = rt.territory.zone
     by_cell, by_tele = partitions(query, zone)
-    found = rt.slots.starting_in("by_cell_day", by_cell, query.start, query.end, PARTITION_LIMIT)
-    found += rt.slots.starting_in("by_tele_day", by_tele, query.start, query.end, PARTITION_LIMIT)
-    search_day = start.now.astimezone(zone).date()
-    candidates = ranking.ordered(_candidates(found, query, start.now), query, search_day)
-    page = SlotPage([], None, None, len(by_cell) + len(by_tele), len(candidates))
+    candidates = merge.Reader(
+        query,
+        start.now,
+        start.now.astimezone(zone).date(),
+        merge.layout(query, zone, by_cell, by_tele),
+        lambda reads: rt.slots.search_pages(reads, query.start, query.end),
+    )
+    candidates.place(start.offset + max(query.page_size, CHUNK))
+    page = SlotPage([], None, None, 0, 0)
     offset = _fill(rt, page, candidates, query, start.offset)
-    if offset < len(candidates):
+    if candidates.more_after(offset):
         page.cursor = cursor.encode(cursor.Position(offset, start.now), criteria, key)
+    page.queries, page.candidates = candidates.queries, candidates.found
     if start.offset == 0 and len(page.results) < EN_SUS_BELOW:
         page.en_sus = en_sus(rt, query.area, start.now)
     return page
 
 
-def _candidates(slots: Iterable[IndexedSlot], query: SlotQuery, now: datetime) -> list[ranking.Candidate]:
-    found: dict[tuple[str, str], ranking.Candidate] = {}
-    for slot in slots:
-        key = (slot.pk, slot.sk)
-        if key in found:  # found through its cell and through teleconsultation
-            continue
-        candidate = ranking.candidate(slot, query, now)
-        if candidate is not None:
-            found[key] = candidate
-    return list(found.values())
-
-
-def _fill(
-    rt: Runtime, page: SlotPage, candidates: Sequence[ranking.Candidate], query: SlotQuery, offset: int
-) -> int:
+def _fill(rt: Runtime, page: SlotPage, candidates: merge.Reader, query: SlotQuery, offset: int) -> int:
     """Read the owners of the candidates from `offset` on, chunk by chunk, keeping those not hidden until
     the page is full; the offset where the next page starts."""
     for _ in range(MAX_CHUNKS):
-        if len(page.results) >= query.page_size or offset >= len(candidates):
+        chunk = candidates.take(offset, CHUNK) if len(page.results) < query.page_size else []
+        if not chunk:
             break
-        chunk = candidates[offset : offset + CHUNK]
         slots = [found.slot.read_slot() for found in chunk]
         facts = _owner_facts(rt, slots, page.reads)
         for found, slot in zip(chunk, slots, strict=True):

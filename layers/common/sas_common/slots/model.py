@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -56,6 +56,11 @@ HOLD_PREFIX = "hold_"
 
 def is_booking_state(attribute: str) -> bool:
     return attribute == BOOKED or attribute.startswith(HOLD_PREFIX)
+
+
+def is_taken(item: Mapping[str, Any]) -> bool:
+    """A booking holds or has booked a place of the slot."""
+    return any(attribute.startswith(HOLD_PREFIX) for attribute in item)
 
 
 def places_left(item: Mapping[str, Any]) -> int:
@@ -249,3 +254,25 @@ class IndexedSlot:
     @property
     def slot_id(self) -> str:
         return slot_id(self.pk, self.sk)
+
+
+class PartitionRead(NamedTuple):
+    """One Query of a search: up to `limit` items of an index partition, after `after` (the key where its
+    previous read stopped), and with `owner` only the slots of that owner or doctor on duty (a filter:
+    `limit` still counts the items read)."""
+
+    index_name: str  # `by_cell_day` or `by_tele_day`
+    partition: str
+    limit: int
+    after: dict[str, Any] | None = None
+    owner: str | None = None
+
+
+class PartitionPage(NamedTuple):
+    """What a `PartitionRead` found: its slots (those the filter kept), the items it read, and where the
+    partition goes on — DynamoDB's `LastEvaluatedKey` and its sort key — or None when it read to the end."""
+
+    slots: list[IndexedSlot]
+    read: int
+    after: dict[str, Any] | None
+    after_sort_key: str | None

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sas_common.slots.model import Slot, is_booking_state, new_item
+from sas_common.slots.model import Slot, is_booking_state, is_taken, new_item
 from sas_common.tables import PK, SK
 
 Item = dict[str, Any]
@@ -69,15 +69,17 @@ def wanted_items(
 
 
 def plan_replacement(existing: Mapping[str, Item], wanted: Mapping[str, Item]) -> OwnerPlan:
-    """Items wanted and not stored are put; stored and not wanted, deleted; both but with another content,
-    updated; the rest left alone. Both mappings are by sort key."""
+    """Items wanted and not stored are put; stored and not wanted, deleted — unless a booking holds or has
+    booked a place of them (the source dropping a slot it sees taken, or a doctor changing an availability
+    while a regulator phones: the booking's slot stays until it expires, hidden from search); both but with
+    another content, updated; the rest left alone. Both mappings are by sort key."""
     updates = [
         (item, existing[key])
         for key, item in wanted.items()
         if key in existing and content(item) != content(existing[key])
     ]
     puts = [item for key, item in wanted.items() if key not in existing]
-    deletes = [key for key in existing if key not in wanted]
+    deletes = [key for key, item in existing.items() if key not in wanted and not is_taken(item)]
     return OwnerPlan(puts, deletes, updates, unchanged=len(wanted) - len(puts) - len(updates))
 
 

@@ -11,8 +11,10 @@ from botocore.config import Config
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource
+    from mypy_boto3_kms import KMSClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 
 # Connections the low-level DynamoDB client keeps: a search sends up to 32 Queries at once.
@@ -46,3 +48,11 @@ class AwsClients:
     @cached_property
     def s3(self) -> S3Client:
         return boto3.client("s3")
+
+    @cached_property
+    def stepfunctions(self) -> SFNClient:
+        return boto3.client("stepfunctions")
+
+    @cached_property
+    def kms(self) -> KMSClient:
+        return boto3.client("kms")

@@ -175,7 +175,7 @@ class EffecteurStore:
         profiles: dict[str, Effecteur] = {}
         found_places: dict[tuple[str, str], Place] = {}
         unavailability: dict[tuple[str, str], Unavailability] = {}
-        for item in storage.batch_get(self._aws.dynamodb, self.table_name, keys):
+        for item in storage.batch_get_plain(self._aws.dynamodb_client, self.table_name, keys):
             pk, sk = str(item[PK]), str(item[SK])
             if sk == PROFILE:
                 profiles[pk] = Effecteur.model_validate(_strip(item))
@@ -406,6 +406,23 @@ class EffecteurStore:
 
     def directory_table(self) -> DirectoryTable:
         return DirectoryTable(self._aws, self.table_name)
+
+    # --- eligibility: names for the exports ------------------------------------------------------------
+
+    def names(self, national_ids: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+        """(last name, first name) of each effecteur found, 100 to a BatchGetItem."""
+        keys = [{PK: effecteur_pk(national_id), SK: PROFILE} for national_id in dict.fromkeys(national_ids)]
+        found = storage.batch_get(
+            self._aws.dynamodb,
+            self.table_name,
+            keys,
+            ProjectionExpression="#pk, last_name, first_name",
+            ExpressionAttributeNames={"#pk": PK},
+        )
+        return {
+            str(item[PK]).removeprefix(EFFECTEUR_PREFIX): (item.get("last_name"), item.get("first_name"))
+            for item in found
+        }
 
 
 # The directory import's attributes (sas_common.directory.importer writes these and no others).

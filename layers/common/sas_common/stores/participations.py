@@ -6,6 +6,7 @@
     STRUCT#<structure id> / DECL#CURRENT | DECL#V#…  a structure's declaration (CDS, SOS association)
     STRUCT#<siret> / EDITOR#<editor id>             an SOS editor a participating association listed
     EFF#<national id> / WEEK#<YYYY-Www>             visible manual hours of a week, as they were (pattern 13)
+    EFF#<id> | STRUCT#<id> / WEEK#<YYYY-Www>#EDITOR#<editor id>   editor slots seen that week (indicator 8)
 
 Every save is a new version, written with the current pointer and the declared-editor items in one
 transaction, conditioned on the version it replaces: two concurrent saves cannot both win, a retried save of
@@ -37,6 +38,7 @@ CURRENT = "DECL#CURRENT"
 VERSION_PREFIX = "DECL#V#"
 EDITOR_PREFIX = "EDITOR#"
 WEEK_PREFIX = "WEEK#"
+EDITOR_EVIDENCE = "#EDITOR#"  # WEEK#<YYYY-Www>#EDITOR#<editor id>: editor slots seen that week (indicator 8)
 TERRITORY_KEY = "TERRITORY"
 HISTORY_LIMIT = 100
 DUE_PAGE_SIZE = 100
@@ -90,7 +92,7 @@ class ParticipationStore:
         keys = [{PK: owner, SK: CURRENT} for owner in dict.fromkeys(owners)]
         return {
             str(item[PK]): _saved(item)
-            for item in storage.batch_get(self._aws.dynamodb, self.table_name, keys)
+            for item in storage.batch_get_plain(self._aws.dynamodb_client, self.table_name, keys)
         }
 
     def history(self, owner: str) -> list[Saved]:
@@ -238,6 +240,62 @@ class ParticipationStore:
     def load_week(self, national_id: str, week: str) -> dict[str, Any] | None:
         item = self._table.get_item(Key=self._week_key(national_id, week), ConsistentRead=True).get("Item")
         return dict(item) if item else None
+
+    # --- eligibility: what indicator 8 reads (patterns 13 and 15) --------------------------------------
+    # Read with the low-level client (thread-safe): an export reads many owners at the same time.
+
+    def version_history(self, owner: str) -> list[Saved]:
+        """The owner's versions, newest first (the latest `HISTORY_LIMIT`): one Query."""
+        page = self._aws.dynamodb_client.query(
+            TableName=self.table_name,
+            KeyConditionExpression="#pk = :owner AND begins_with(#sk, :prefix)",
+            ExpressionAttributeNames={"#pk": PK, "#sk": SK},
+            ExpressionAttributeValues={":owner": {"S": owner}, ":prefix": {"S": VERSION_PREFIX}},
+            ScanIndexForward=False,
+            Limit=HISTORY_LIMIT,
+        )
+        return [_saved(storage.python_item(item)) for item in page["Items"]]
+
+    def week_items(self, owner: str, iso_year: int) -> list[dict[str, Any]]:
+        """The owner's `WEEK#<iso_year>-Www` items, visible minutes and editor evidence (`…#EDITOR#…`)
+        alike: one Query (about 52 small items a year, and one per editor and week)."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "#pk = :owner AND #sk BETWEEN :first AND :last",
+            "ExpressionAttributeNames": {"#pk": PK, "#sk": SK},
+            "ExpressionAttributeValues": {
+                ":owner": {"S": owner},
+                ":first": {"S": f"{WEEK_PREFIX}{iso_year}-W00"},
+                ":last": {"S": f"{WEEK_PREFIX}{iso_year}-W99"},
+            },
+        }
+        return [
+            storage.python_item(item) for item in storage.query_all_wire(self._aws.dynamodb_client, query)
+        ]
+
+    def record_editor_weeks(self, editor_id: str, week: str, seen: Mapping[str, int], now: datetime) -> int:
+        """Evidence for indicator 8 that the owners (partitions) had slots of this editor visible in this
+        ISO week: `<owner> / WEEK#<week>#EDITOR#<editor id>`, overwritten by every answer that week (the
+        last count of slots and when it was seen), 25 to a BatchWriteItem. Returns the requests made."""
+        at = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        writes = [
+            {
+                "PutRequest": {
+                    "Item": storage.wire_item(
+                        {
+                            PK: owner,
+                            SK: f"{WEEK_PREFIX}{week}{EDITOR_EVIDENCE}{editor_id}",
+                            "week": week,
+                            "editor_id": editor_id,
+                            "slots": count,
+                            "seen_at": at,
+                        }
+                    )
+                }
+            }
+            for owner, count in sorted(seen.items())
+        ]
+        return storage.write_batches(self._aws.dynamodb_client, self.table_name, writes)
 
 
 def _replacing(previous: Saved | None) -> tuple[str, dict[str, str], dict[str, Any] | None]:

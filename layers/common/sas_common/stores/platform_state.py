@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -54,10 +55,17 @@ def _ttl(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
+# How long a signing key read stays trusted in the function instance (none is rotated by the platform; one
+# replaced by hand is used within this time): every search signs its cursor, and would otherwise wait for a
+# GetItem before its first Query.
+SIGNING_KEY_TTL_SECONDS = 300.0
+
+
 class PlatformStateStore:
     def __init__(self, aws: AwsClients, table_name: str) -> None:
         self._aws = aws
         self.table_name = table_name
+        self._signing_keys: dict[str, tuple[bytes, float]] = {}  # name → (key, when read: monotonic)
 
     @cached_property
     def _table(self) -> Table:
@@ -192,7 +200,15 @@ class PlatformStateStore:
 
     def signing_key(self, name: str) -> bytes:
         """A secret of the territory, made once (a random 32 bytes, put only if absent, so concurrent first
-        readers agree on it) and read after."""
+        readers agree on it) and read after — at most once per `SIGNING_KEY_TTL_SECONDS` by this store."""
+        kept = self._signing_keys.get(name)
+        if kept is not None and time.monotonic() - kept[1] < SIGNING_KEY_TTL_SECONDS:
+            return kept[0]
+        secret = self._read_signing_key(name)
+        self._signing_keys[name] = (secret, time.monotonic())
+        return secret
+
+    def _read_signing_key(self, name: str) -> bytes:
         key = {PK: f"KEY#{name}", SK: "KEY"}
         item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
         if item is None:

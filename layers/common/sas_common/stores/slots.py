@@ -13,7 +13,7 @@ thread-safe: the owners' windows are read at the same time.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -21,7 +21,16 @@ from zoneinfo import ZoneInfo
 
 from sas_common import storage
 from sas_common.slots.keys import source_pk, utc_text
-from sas_common.slots.model import BOOKED, IndexedSlot, Slot, places_left, slot_of
+from sas_common.slots.model import (
+    BOOKED,
+    HOLD_PREFIX,
+    IndexedSlot,
+    PartitionPage,
+    PartitionRead,
+    Slot,
+    places_left,
+    slot_of,
+)
 from sas_common.slots.replacement import (
     Item,
     OwnerPlan,
@@ -38,10 +47,12 @@ if TYPE_CHECKING:
 
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
+HELD = "held"  # a booking's hold attribute (`hold_<booking id>`) while it is decided
+BOOKED_STATE = "booked"  # once confirmed: the place stays taken
 # Owners whose windows are read at the same time (botocore keeps 10 connections per client).
 READ_CONCURRENCY = 8
-# A search's Queries at the same time: one round for a 30 km / 48 h search (≈ 12-20 partitions); a wider
-# one takes a few rounds (its connections: botocore's pool is sized to match, sas_common.stores.clients).
+# A search's Queries at the same time: one round for a 30 km / 48 h search (≈ 12-25 partitions); a wider
+# one takes a few waves (its connections: botocore's pool is sized to match, sas_common.stores.clients).
 SEARCH_CONCURRENCY = 32
 EXPIRY_INDEX = SLOTS.index("by_expiry")
 
@@ -55,6 +66,11 @@ class SlotStore:
         # How replacements send their puts and deletes (the benchmark swaps in one request per item).
         self.write_requests: Callable[[DynamoDBClient, str, Sequence[dict[str, Any]]], int] = (
             storage.write_batches
+        )
+        # A search's Queries, round after round: threads kept from one search to the next (starting 20
+        # threads costs more CPU than the Queries' own requests), each started when first needed.
+        self.search_pool: Executor = ThreadPoolExecutor(
+            max_workers=SEARCH_CONCURRENCY, thread_name_prefix="search"
         )
 
     @property
@@ -186,36 +202,140 @@ class SlotStore:
 
     # --- search (patterns 1 and 2) ---------------------------------------------------------------------
 
-    def starting_in(
-        self, index_name: str, partitions: Sequence[str], start: datetime, end: datetime, limit: int
-    ) -> list[IndexedSlot]:
-        """The slots of each index partition (`by_cell_day`: `<cell>#<local day>`, `by_tele_day`:
-        `TELE#<local day>`) starting in [start, end), the earliest `limit` of each: one Query per partition
-        (one page: `limit` items stay far below its 1 MB), all at the same time — a single round on the
-        critical path, and reads that stay the same however full the table gets."""
-        index = SLOTS.index(index_name)
+    def search_pages(
+        self, reads: Sequence[PartitionRead], start: datetime, end: datetime
+    ) -> list[PartitionPage]:
+        """One round of a search's index reads (`by_cell_day`: `<cell>#<local day>`, `by_tele_day`:
+        `TELE#<local day>`), the slots starting in [start, end): one Query per read, every read of the round
+        at the same time whatever its index (the store's thread pool), the answers in the reads' order."""
+        if len(reads) <= 1:
+            return [self._search_page(read, start, end) for read in reads]
+        return list(self.search_pool.map(lambda read: self._search_page(read, start, end), reads))
 
-        def read(partition: str) -> list[Item]:
-            query: dict[str, Any] = {
-                "TableName": self.table_name,
-                "IndexName": index.name,
-                "KeyConditionExpression": "#p = :p AND #s BETWEEN :from AND :to",
-                "ExpressionAttributeNames": {"#p": index.partition_key, "#s": index.sort_key},
-                "ExpressionAttributeValues": {
-                    ":p": {"S": partition},
-                    ":from": {"S": utc_text(start)},
-                    # `start_sk` is `<start>#…`: every slot starting before `end` sorts below `<end>`.
-                    ":to": {"S": utc_text(end)},
+    def _search_page(self, read: PartitionRead, start: datetime, end: datetime) -> PartitionPage:
+        index = SLOTS.index(read.index_name)
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": index.name,
+            "KeyConditionExpression": "#p = :p AND #s BETWEEN :from AND :to",
+            "ExpressionAttributeNames": {"#p": index.partition_key, "#s": index.sort_key},
+            "ExpressionAttributeValues": {
+                ":p": {"S": read.partition},
+                ":from": {"S": utc_text(start)},
+                # `start_sk` is `<start>#…`: every slot starting before `end` sorts below `<end>`.
+                ":to": {"S": utc_text(end)},
+            },
+            "Limit": read.limit,
+        }
+        if read.after is not None:
+            query["ExclusiveStartKey"] = read.after
+        if read.owner is not None:  # `Limit` counts the items read, the filter keeps the owner's
+            query["FilterExpression"] = "#owner = :owner OR #doctor = :owner"
+            query["ExpressionAttributeNames"].update({"#owner": "national_id", "#doctor": "doctor_id"})
+            query["ExpressionAttributeValues"][":owner"] = {"S": read.owner}
+        page = storage.query_wire_page(self._client, query)
+        after = page.get("LastEvaluatedKey")
+        return PartitionPage(
+            [indexed(item) for item in page["Items"]],
+            int(page.get("ScannedCount", len(page["Items"]))),
+            after,
+            str(after[index.sort_key]["S"]) if after else None,
+        )
+
+    # --- booking (pattern 10) ---------------------------------------------------------------------------
+
+    def load(self, pk: str, sk: str) -> Slot | None:
+        """A slot by its key (what its id encodes): one GetItem."""
+        item = self._client.get_item(
+            TableName=self.table_name, Key={PK: {"S": pk}, SK: {"S": sk}}, ConsistentRead=True
+        ).get("Item")
+        return slot_of(storage.python_item(item)) if item else None
+
+    def owners_found(self, keys: Sequence[Mapping[str, str]]) -> list[str]:
+        """The owners (`national_id`) of the slots found among `keys` (distinct), 100 to a BatchGetItem:
+        an SOS editor's `Slot/<id>` looked for among the associations it serves (INT_R03 records)."""
+        items = storage.batch_get(
+            self._aws.dynamodb,
+            self.table_name,
+            keys,
+            ProjectionExpression="#owner",
+            ExpressionAttributeNames={"#owner": "national_id"},
+            ConsistentRead=True,
+        )
+        return [str(item["national_id"]) for item in items if item.get("national_id")]
+
+    def hold(self, pk: str, sk: str, booking_id: str) -> bool:
+        """Take one place of the slot for a booking, if one is left: one conditional UpdateItem, so of two
+        bookings racing for the last place exactly one wins. True when held (a retry of the same booking's
+        hold finds it held and is True too); False when no place is left or the slot is gone."""
+        hold = HOLD_PREFIX + booking_id
+        taken = storage.unless_condition_fails(
+            lambda: self._client.update_item(
+                TableName=self.table_name,
+                Key={PK: {"S": pk}, SK: {"S": sk}},
+                UpdateExpression="ADD #booked :one SET #hold = :held",
+                ConditionExpression=(
+                    "attribute_exists(#pk) AND attribute_not_exists(#hold) AND ("
+                    "(attribute_not_exists(#capacity) AND (attribute_not_exists(#booked) OR #booked < :one)) "
+                    "OR (attribute_exists(#capacity) AND #booked < #capacity))"
+                ),
+                ExpressionAttributeNames={
+                    "#pk": PK,
+                    "#booked": BOOKED,
+                    "#hold": hold,
+                    "#capacity": "capacity",
                 },
-            }
-            page = self._client.query(**query, Limit=limit)
-            return page["Items"]
+                ExpressionAttributeValues={":one": {"N": "1"}, ":held": {"S": HELD}},
+            )
+        )
+        if taken is not None:
+            return True
+        return self._hold_state(pk, sk, booking_id) is not None
 
-        if not partitions:
-            return []
-        with ThreadPoolExecutor(max_workers=min(SEARCH_CONCURRENCY, len(partitions))) as pool:
-            pages = list(pool.map(read, partitions))
-        return [indexed(item) for page in pages for item in page]
+    def _hold_state(self, pk: str, sk: str, booking_id: str) -> str | None:
+        item = self._client.get_item(
+            TableName=self.table_name,
+            Key={PK: {"S": pk}, SK: {"S": sk}},
+            ProjectionExpression="#hold",
+            ExpressionAttributeNames={"#hold": HOLD_PREFIX + booking_id},
+            ConsistentRead=True,
+        ).get("Item")
+        value = (item or {}).get(HOLD_PREFIX + booking_id)
+        return str(value["S"]) if value else None
+
+    def release(self, pk: str, sk: str, booking_id: str) -> bool:
+        """Give a booking's place back (its hold removed, one less booked); False when it held none any more
+        (released already, or the slot is gone): a retried release changes nothing."""
+        hold = HOLD_PREFIX + booking_id
+        released = storage.unless_condition_fails(
+            lambda: self._client.update_item(
+                TableName=self.table_name,
+                Key={PK: {"S": pk}, SK: {"S": sk}},
+                UpdateExpression="ADD #booked :minus REMOVE #hold",
+                ConditionExpression="attribute_exists(#hold)",
+                ExpressionAttributeNames={"#booked": BOOKED, "#hold": hold},
+                ExpressionAttributeValues={":minus": {"N": "-1"}},
+            )
+        )
+        return released is not None
+
+    def confirm(self, pk: str, sk: str, booking_id: str) -> bool:
+        """Turn a booking's hold into a booking (the place stays taken); False when it holds none."""
+        confirmed = storage.unless_condition_fails(
+            lambda: self._client.update_item(
+                TableName=self.table_name,
+                Key={PK: {"S": pk}, SK: {"S": sk}},
+                UpdateExpression="SET #hold = :booked",
+                ConditionExpression="attribute_exists(#hold)",
+                ExpressionAttributeNames={"#hold": HOLD_PREFIX + booking_id},
+                ExpressionAttributeValues={":booked": {"S": BOOKED_STATE}},
+            )
+        )
+        return confirmed is not None
+
+    def remove(self, pk: str, sk: str) -> None:
+        """The editor said the slot is gone: it is no longer offered (its next answer agrees)."""
+        self._client.delete_item(TableName=self.table_name, Key={PK: {"S": pk}, SK: {"S": sk}})
 
     # --- expiry (pattern 7) -----------------------------------------------------------------------------
 

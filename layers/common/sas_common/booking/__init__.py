@@ -1,0 +1,1 @@
+"""Booking a slot: editor booking versus phone callback, and the orientations they record."""
