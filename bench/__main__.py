@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import cold_start, directory_import, ingest_bundle
+from bench import cold_start, directory_import, eligibility_export, ingest_bundle, search
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -18,6 +18,8 @@ def main() -> int:
         ("cold start", cold_start.run),
         ("directory import", directory_import.run),
         ("editor ingest", ingest_bundle.run),
+        ("search", search.run),
+        ("eligibility export", eligibility_export.run),
     )
     for name, benchmark in benchmarks:
         print(f"running {name}…", flush=True)
