@@ -443,8 +443,8 @@ def test_a_late_answer_never_settles_a_newer_version(
     put(client, regulator, body(given_name="Newer"))
     late = EditorSync(editors.first.id, 1, SyncState.SYNCED, at=datetime.now(UTC), editor_status=201)
 
-    assert rt.regulators.settle(regulator, 1, late) is False
-    assert rt.regulators.record_attempt(regulator, editors.first.id, 1, "HTTP 503") is False
+    assert rt.regulation.settle_sync(regulator, 1, late) is False
+    assert rt.regulation.record_sync_attempt(regulator, editors.first.id, 1, "HTTP 503") is False
 
     pending = states(read(client, regulator))[editors.first.id]
     assert (pending["state"], pending["attempts"]) == ("pending", 0)
@@ -455,16 +455,16 @@ def test_a_save_on_a_version_already_replaced_is_refused(
 ) -> None:
     regulator = new_id()
     put(client, regulator, body())
-    account, _ = rt.regulators.load(regulator)
+    account, _ = rt.regulation.load_account(regulator)
     assert account is not None
     concurrent = replace(account, given_name="Concurrent", version=2)
 
     for read_version in (0, 2):  # as if it had read no account, or another version
         with pytest.raises(StaleWrite):
-            rt.regulators.save_version(concurrent, read_version, [editors.first.id])
+            rt.regulation.save_account_version(concurrent, read_version, [editors.first.id])
 
     assert read(client, regulator).json()["given_name"] == "Anne"
-    rt.regulators.save_version(concurrent, 1, [editors.first.id])
+    rt.regulation.save_account_version(concurrent, 1, [editors.first.id])
     assert read(client, regulator).json()["given_name"] == "Concurrent"
 
 

@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from sas_common.stores.platform_state import PlatformStateStore
     from sas_common.stores.queues import QueueSender
     from sas_common.stores.regulation import RegulationStore
-    from sas_common.stores.regulators import RegulatorStore
     from sas_common.stores.sealer import ContactSealer
     from sas_common.stores.slots import SlotStore
     from sas_common.stores.workflows import WorkflowStore
@@ -138,6 +137,7 @@ class Runtime:
 
     @cached_property
     def regulation(self) -> RegulationStore:
+        """Regulators' shifts and months (eligibility), their accounts and editors' sync states (INT_R02)."""
         from sas_common.stores.regulation import RegulationStore
         from sas_common.tables import REGULATION
 
@@ -149,13 +149,3 @@ class Runtime:
         from sas_common.stores.exports import ExportBucket
 
         return ExportBucket(self.aws, self.settings.export_bucket)
-
-    # --- regulator accounts sent to level-2 editors (INT_R02) ----------------------------------------------
-
-    @cached_property
-    def regulators(self) -> RegulatorStore:
-        """Regulator accounts and their editors' sync states (the `regulation` table)."""
-        from sas_common.stores.regulators import RegulatorStore
-        from sas_common.tables import REGULATION
-
-        return RegulatorStore(self.aws, self.settings.table_name(REGULATION))

@@ -174,7 +174,7 @@ TABLES: tuple[TableDef, ...] = (EFFECTEURS, SLOTS, PARTICIPATIONS, ORIENTATIONS,
 #   REG#<regulator id> / MONTH#<YYYY-MM>             the regulator's month version: every shift written
 #                                                    bumps the versions of the months it was checked
 #                                                    against, in the same transaction (overlap check)
-# Regulator accounts sent to level-2 editors, flow INT_R02 (sas_common.stores.regulators, pattern 21); one
+# Regulator accounts sent to level-2 editors, flow INT_R02 (the same store, pattern 21); one
 # Query `begins_with(sk, ACCOUNT)` reads an account with its editors' states:
 #   REG#<regulator id> / ACCOUNT                     the account: identifiers, name, e-mail, active, removed,
 #                                                    `version` (+1 on every save or removal, conditional)

@@ -56,7 +56,7 @@ class AccountView:
 
 
 def read(rt: Runtime, regulator_id: str) -> AccountView:
-    account, syncs = rt.regulators.load(regulator_id)
+    account, syncs = rt.regulation.load_account(regulator_id)
     if account is None:
         raise NotFound(f"no regulator account {regulator_id}", field="regulator_id")
     return AccountView(account, rules.current_states(account, syncs))
@@ -66,7 +66,7 @@ def save(rt: Runtime, regulator_id: str, request: RegulatorRequest, now: datetim
     """A new version of the account (created when unknown, restored when removed), queued for every
     level-2 editor of the territory."""
     rules.identifier_of(request)  # before anything is read: the request alone is wrong
-    previous, _ = rt.regulators.load(regulator_id)
+    previous, _ = rt.regulation.load_account(regulator_id)
     account = rules.saved_account(regulator_id, request, previous, now)
     editors = _write(rt, account, previous)
     _enqueue(rt, account, editors)
@@ -78,7 +78,7 @@ def remove(
 ) -> AccountView:
     """The account marked removed (a new version, inactive), sent at once to every level-2 editor; those
     that could not be reached are queued for retries."""
-    previous, _ = rt.regulators.load(regulator_id)
+    previous, _ = rt.regulation.load_account(regulator_id)
     if previous is None:
         raise NotFound(f"no regulator account {regulator_id}", field="regulator_id")
     account = rules.removed_account(previous, now)
@@ -94,7 +94,7 @@ def _write(rt: Runtime, account: RegulatorAccount, previous: RegulatorAccount | 
     """The account's new version and every receiving editor's `pending` state of it; their ids."""
     editors = [editor.id for editor in rules.receiving_editors(rt.territory.editors)]
     try:
-        rt.regulators.save_version(account, previous.version if previous else 0, editors)
+        rt.regulation.save_account_version(account, previous.version if previous else 0, editors)
     except StaleWrite:
         raise Conflict(
             "the account was changed at the same time: read it and try again", field="regulator_id"
@@ -151,7 +151,7 @@ def deliver(
 ) -> EditorSync | None:
     """Send `version` of the account to the editor and settle its state; None when there was nothing to
     do (an older version, or a state already settled). SyncRetry when a retry may succeed."""
-    account, syncs = rt.regulators.load(regulator_id)
+    account, syncs = rt.regulation.load_account(regulator_id)
     sync = next((found for found in syncs if found.editor_id == editor_id), None)
     if account is None or sync is None or not rules.is_due(version, account, sync):
         logger.info(
@@ -170,7 +170,7 @@ def deliver(
         )
     else:
         outcome = _outcome(rt, account, sync, editor, transport)
-    rt.regulators.settle(regulator_id, version, outcome)
+    rt.regulation.settle_sync(regulator_id, version, outcome)
     logger.info(
         "regulator synced" if outcome.state is SyncState.SYNCED else "regulator sync refused",
         extra={
@@ -213,7 +213,7 @@ def _outcome(
 
 
 def _retry(rt: Runtime, account: RegulatorAccount, editor_id: str, error: str) -> NoReturn:
-    rt.regulators.record_attempt(account.regulator_id, editor_id, account.version, error)
+    rt.regulation.record_sync_attempt(account.regulator_id, editor_id, account.version, error)
     raise SyncRetry(f"{editor_id}: {error}")
 
 
