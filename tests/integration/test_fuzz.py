@@ -1,6 +1,6 @@
 """Schemathesis over every route of the OpenAPI document, with a token of each role the route allows and of
 one it does not: no answer ≥ 500, no status the document does not list, every answer's content type and
-body as documented.
+body as documented. Issue 13's hostile requests run over HTTP through the same checks, as explicit cases.
 
 The run is seeded (`derandomize`), bounded and writes no example database. `make test` runs a few cases per
 operation and role (`FUZZ_EXAMPLES`, default 4); `make fuzz` runs this module alone with many more. It
@@ -10,6 +10,7 @@ writes (a reset of every declaration, a directory import, …) never reach the s
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,9 +32,17 @@ from schemathesis.checks import (
 )
 from schemathesis.generation.case import Case
 
+from fhir_samples import appointment
 from local_process import local_platform
 from sas_common.auth import POLICY, Role
-from sas_common.routes import ROUTES, Route
+from sas_common.routes import (
+    FHIR_APPOINTMENT_CREATE,
+    PARTICIPATION_PUT,
+    REGULATOR_INFO_PUT,
+    ROUTES,
+    STRUCTURE_PARTICIPATION_PUT,
+    Route,
+)
 from sas_local.openapi import DOCUMENT
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
@@ -165,3 +174,122 @@ def test_every_answer_is_documented_and_none_is_a_server_error(fuzzed: Fuzzed, t
         check(fuzzed, target, case)
 
     fuzz()
+
+
+# --- issue 13's hostile requests, as explicit cases -------------------------------------------------------
+
+JSON_TYPE, FHIR_TYPE = "application/json", "application/fhir+json"
+MANUAL = {"participates": True, "modality": "individual", "uses_interfaced_software": False}
+
+
+def _record(**changes: Any) -> bytes:
+    record = appointment(**changes)
+    record["participant"][0]["actor"]["identifier"]["value"] = MARTIN
+    return json.dumps(record).encode()
+
+
+@dataclass(frozen=True)
+class Hostile:
+    name: str
+    route: Route
+    role: Role
+    body: bytes
+    content_type: str | None
+    status: int
+
+    @property
+    def path_parameters(self) -> dict[str, str]:
+        values = {"national_id": MARTIN, "structure_id": STRUCTURE}
+        return {name: values[name] for name in self.route.parameters}
+
+
+HOSTILE = [
+    Hostile("nested 5000 deep", PARTICIPATION_PUT, Role.EFFECTEUR, b"[" * 5000 + b"]" * 5000, JSON_TYPE, 400),
+    Hostile(
+        "integer of 4400 digits",
+        PARTICIPATION_PUT,
+        Role.EFFECTEUR,
+        b'{"participates": ' + b"1" * 4400 + b"}",
+        JSON_TYPE,
+        400,
+    ),
+    Hostile("not UTF-8", REGULATOR_INFO_PUT, Role.EFFECTEUR, b"\xff\xfe{}", JSON_TYPE, 400),
+    Hostile("lone surrogate", REGULATOR_INFO_PUT, Role.EFFECTEUR, b'{"text": "\\ud800"}', JSON_TYPE, 400),
+    Hostile(
+        "500 kB of text",
+        REGULATOR_INFO_PUT,
+        Role.EFFECTEUR,
+        json.dumps({"text": "x" * 500_000}).encode(),
+        JSON_TYPE,
+        422,
+    ),
+    Hostile(
+        "a form with a boundary",
+        PARTICIPATION_PUT,
+        Role.EFFECTEUR,
+        b"--x--",
+        "multipart/form-data; boundary=x",
+        415,
+    ),
+    Hostile("a form without one", PARTICIPATION_PUT, Role.EFFECTEUR, b"--x--", "multipart/form-data", 415),
+    Hostile("no content type", PARTICIPATION_PUT, Role.EFFECTEUR, json.dumps(MANUAL).encode(), None, 415),
+    Hostile(
+        "doctors 5e-324",
+        STRUCTURE_PARTICIPATION_PUT,
+        Role.TERRITORY_ADMIN,
+        b'{"kind": "cds", "structure_name": "CDS", "participates": false, "doctors": 5e-324}',
+        JSON_TYPE,
+        422,
+    ),
+    Hostile(
+        "an appointment in year 1",
+        FHIR_APPOINTMENT_CREATE,
+        Role.EDITOR,
+        _record(start="0001-01-01T00:00:00+14:00", end="0001-01-01T00:15:00+14:00"),
+        FHIR_TYPE,
+        422,
+    ),
+    Hostile(
+        "an appointment in year 9999",
+        FHIR_APPOINTMENT_CREATE,
+        Role.EDITOR,
+        _record(start="9999-12-31T23:00:00+14:00", end="9999-12-31T23:15:00+14:00"),
+        FHIR_TYPE,
+        422,
+    ),
+]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE, ids=lambda hostile: hostile.name)
+def test_issue_13s_hostile_requests_answer_their_documented_4xx_and_change_nothing(
+    fuzzed: Fuzzed, hostile: Hostile
+) -> None:
+    operation = SCHEMA[hostile.route.path][hostile.route.method]
+    case = operation.Case(path_parameters=hostile.path_parameters)
+    headers = {"authorization": f"Bearer {fuzzed.tokens[hostile.role]}"}
+    if hostile.content_type is not None:
+        headers["content-type"] = hostile.content_type
+    before = _declaration(fuzzed)
+
+    response = fuzzed.session.request(
+        hostile.route.method,
+        fuzzed.base + case.formatted_path,
+        data=hostile.body,
+        headers=headers,
+        timeout=60,
+    )
+
+    assert response.status_code == hostile.status, response.text[:300]
+    case.validate_response(response, checks=CHECKS, headers=headers)
+    assert _declaration(fuzzed) == before
+
+
+def _declaration(fuzzed: Fuzzed) -> Any:
+    """MARTIN's declaration as he reads it."""
+    answer = fuzzed.session.get(
+        f"{fuzzed.base}/effecteurs/{MARTIN}/participation",
+        headers={"authorization": f"Bearer {fuzzed.tokens[Role.EFFECTEUR]}"},
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
