@@ -14,6 +14,7 @@ from sas_common.answers import answers
 from sas_common.api import new_router, runtime
 from sas_common.orientations import dashboard
 from sas_common.orientations.listing import (
+    AHEAD_DAYS,
     DEFAULT_DAYS,
     DEFAULT_PAGE_SIZE,
     MAX_DAYS,
@@ -30,7 +31,8 @@ TAGS = ["orientations"]
 
 PERIOD = (
     f"The period is `from` → `to`, the territory's local dates, both included (default: the last "
-    f"{DEFAULT_DAYS} days; at most {MAX_DAYS}); orientations are placed by their slot's start. A booking "
+    f"{DEFAULT_DAYS} days and the next {AHEAD_DAYS}; at most {MAX_DAYS}); orientations are placed by their "
+    "slot's start (at most 48 h ahead: a booking made today is in the default period). A booking "
     "and the editor's record of it are one orientation: the record's status shows as `record_status`."
 )
 From = Annotated[str | None, Query(alias="from", description="YYYY-MM-DD, the first day (local)")]

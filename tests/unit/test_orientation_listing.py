@@ -25,8 +25,11 @@ TODAY = date(2026, 10, 28)
 @pytest.mark.parametrize(
     ("params", "start", "end", "days"),
     [
-        # the default: the last 7 days to today, local midnights in UTC (winter time: +01:00)
-        ({}, "2026-10-21T22:00:00+00:00", "2026-10-28T23:00:00+00:00", 8),
+        # the default: the last 7 days and the next 2, local midnights in UTC (winter time: +01:00)
+        ({}, "2026-10-21T22:00:00+00:00", "2026-10-30T23:00:00+00:00", 10),
+        # `to` alone: the 7 days before it and the 2 after; `from` alone: to the day after tomorrow
+        ({"to": "2026-10-20"}, "2026-10-11T22:00:00+00:00", "2026-10-20T22:00:00+00:00", 10),
+        ({"from": "2026-10-27"}, "2026-10-26T23:00:00+00:00", "2026-10-30T23:00:00+00:00", 5),
         # across the autumn change (25 October 2026): midnight is 22:00Z before it, 23:00Z after
         (
             {"from": "2026-10-24", "to": "2026-10-26"},
@@ -48,7 +51,7 @@ TODAY = date(2026, 10, 28)
             32,
         ),
     ],
-    ids=["default", "autumn-dst", "spring-dst", "31-days"],
+    ids=["default", "to-alone", "from-alone", "autumn-dst", "spring-dst", "31-days"],
 )
 def test_the_period_is_local_days_as_utc_instants_and_utc_day_partitions(
     params: dict[str, str], start: str, end: str, days: int
@@ -177,6 +180,7 @@ def test_a_booking_shows_its_records_status() -> None:
     )
 
 
-def test_now_is_never_the_default_period_end_beyond_today() -> None:
+def test_a_booking_made_today_is_in_the_default_period() -> None:
+    # its slot starts at most 48 h from now: the default period runs to the end of the day after tomorrow
     listing = read_listing({}, TODAY, PARIS)
-    assert listing.end == datetime(2026, 10, 29, tzinfo=PARIS)
+    assert listing.end == datetime(2026, 10, 31, tzinfo=PARIS)

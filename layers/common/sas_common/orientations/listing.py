@@ -21,7 +21,8 @@ from sas_common.booking.model import Status
 from sas_common.errors import InvalidInput
 from sas_common.tables import BOOKING_PREFIX, PK
 
-DEFAULT_DAYS = 7
+DEFAULT_DAYS = 7  # by default, the last 7 days (today included)…
+AHEAD_DAYS = 2  # …and the next 2: a slot is booked at most 48 h ahead, so a booking made today is listed
 MAX_DAYS = 31
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -97,10 +98,12 @@ def _is_date(text: str) -> bool:
 def read_listing(params: Mapping[str, str], today: date, zone: ZoneInfo) -> Listing:
     """The criteria of `?from=&to=&outcome=&page_size=&cursor=`; 400 naming the parameter.
 
-    `from` and `to` are the territory's local dates, both included (default: the last 7 days to today; at
-    most 31 days); `outcome` one or several (comma-separated) booking statuses or record statuses."""
-    last = _date(params, "to", today)
-    first = _date(params, "from", last - timedelta(days=DEFAULT_DAYS - 1))
+    `from` and `to` are the territory's local dates, both included (default: the last 7 days and the next
+    2 — orientations are placed by their slot's start, at most 48 h ahead —; `from` alone: to the next 2
+    days; `to` alone: the 7 days before it and the 2 after; at most 31 days); `outcome` one or several
+    (comma-separated) booking statuses or record statuses."""
+    last = _date(params, "to", today + timedelta(days=AHEAD_DAYS))
+    first = _date(params, "from", last - timedelta(days=DEFAULT_DAYS - 1 + AHEAD_DAYS))
     if first > last:
         raise InvalidInput("`from` is after `to`", field="from")
     if (last - first).days + 1 > MAX_DAYS:
